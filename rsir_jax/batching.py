@@ -1,0 +1,132 @@
+"""Length-bucketed batches, so that compute follows real sequence lengths and not max_len.
+
+The average Beauty sequence has ~9 items against a maximum length of 50: padding every row to
+50 would spend most of each step on padding. Rows are instead grouped into a few static
+lengths ("buckets"); each bucket length compiles once and is reused for every epoch, round and
+dataset afterwards. With `bucket_lengths=(max_len,)` this degrades to fixed-length padding (the
+reference the benchmark compares against).
+
+Everything here is host-side numpy: it only decides which rows go together and pads them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Iterator, Sequence
+
+import numpy as np
+
+
+def bucket_sizes(max_len: int, bucket_lengths: Sequence[int]) -> tuple[int, ...]:
+  """Sorted, de-duplicated bucket lengths capped at max_len, always ending with max_len."""
+  sizes = sorted({int(b) for b in bucket_lengths if 0 < int(b) < max_len} | {max_len})
+  return tuple(sizes)
+
+
+def _bucket_of(lengths_N: np.ndarray, sizes: Sequence[int]) -> np.ndarray:
+  """Index of the smallest bucket that fits each length (lengths must be <= sizes[-1])."""
+  return np.searchsorted(np.asarray(sizes), lengths_N, side="left")
+
+
+def _pad_rows(rows: Sequence[np.ndarray], width: int) -> np.ndarray:
+  """Right-pads int arrays with 0 into a (len(rows), width) int32 matrix."""
+  out_NxW = np.zeros((len(rows), width), dtype=np.int32)
+  for i, row in enumerate(rows):
+    out_NxW[i, :len(row)] = row
+  return out_NxW
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainBuckets:
+  """Training rows grouped by length: per bucket, inputs and shifted targets (N_b, L_b).
+
+  Each sequence keeps its most recent max_len + 1 items; input = s[:-1], target = s[1:], so
+  every position of every row is trained. Rows shorter than 2 items have no target and are
+  left out (`num_skipped`).
+  """
+  sizes: tuple[int, ...]
+  inputs: tuple[np.ndarray, ...]
+  targets: tuple[np.ndarray, ...]
+  num_skipped: int
+
+  @property
+  def num_rows(self) -> int:
+    return sum(len(x) for x in self.inputs)
+
+  @property
+  def num_targets(self) -> int:
+    return int(sum((t > 0).sum() for t in self.targets))
+
+
+def make_train_buckets(sequences: Sequence[np.ndarray], max_len: int,
+                       bucket_lengths: Sequence[int]) -> TrainBuckets:
+  """Groups training sequences into length buckets (see TrainBuckets)."""
+  sizes = bucket_sizes(max_len, bucket_lengths)
+  kept = [np.asarray(s[-(max_len + 1):], dtype=np.int32) for s in sequences if len(s) >= 2]
+  lengths_N = np.array([len(s) - 1 for s in kept], dtype=np.int64)
+  which_N = _bucket_of(lengths_N, sizes)
+  inputs, targets = [], []
+  for b, width in enumerate(sizes):
+    rows = [kept[i] for i in np.flatnonzero(which_N == b)]
+    inputs.append(_pad_rows([r[:-1] for r in rows], width))
+    targets.append(_pad_rows([r[1:] for r in rows], width))
+  return TrainBuckets(sizes, tuple(inputs), tuple(targets), len(sequences) - len(kept))
+
+
+def epoch_plan(buckets: TrainBuckets, batch_size: int, seed: int, epoch: int) -> list[tuple[int, np.ndarray]]:
+  """The batches of one epoch as (bucket index, row indices), in a shuffled order that
+  depends only on (seed, epoch): a resumed run replays exactly the same epoch."""
+  rng = np.random.default_rng([seed, epoch, 0x5EED])
+  plan = []
+  for b, inputs in enumerate(buckets.inputs):
+    order = rng.permutation(len(inputs))
+    plan.extend((b, order[i:i + batch_size]) for i in range(0, len(order), batch_size))
+  rng.shuffle(plan)
+  return plan
+
+
+def gather_batch(buckets: TrainBuckets, bucket: int, rows: np.ndarray, batch_size: int):
+  """(inputs, targets) of shape (batch_size, L_b); a short last batch is filled with empty
+  rows whose targets are all 0, so they carry no loss and the shape stays static."""
+  inputs_BxL = np.zeros((batch_size, buckets.sizes[bucket]), dtype=np.int32)
+  targets_BxL = np.zeros_like(inputs_BxL)
+  inputs_BxL[:len(rows)] = buckets.inputs[bucket][rows]
+  targets_BxL[:len(rows)] = buckets.targets[bucket][rows]
+  return inputs_BxL, targets_BxL
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalBatch:
+  """One evaluation batch: model inputs (B, L) holding the most recent items, the full
+  history (B, H) used to mask already-seen items, targets (B,) with 0 for filler rows."""
+  inputs: np.ndarray
+  history: np.ndarray
+  targets: np.ndarray
+
+
+def make_eval_batches(inputs: Sequence[np.ndarray], targets: np.ndarray, max_len: int,
+                      bucket_lengths: Sequence[int], batch_size: int) -> list[EvalBatch]:
+  """Buckets evaluation users by the length of their input history. Bucket sizes beyond
+  max_len keep doubling, so long histories are fully masked while the model still sees only
+  the last max_len items."""
+  lengths_N = np.array([len(x) for x in inputs], dtype=np.int64)
+  if len(lengths_N) and lengths_N.min() < 1:
+    raise ValueError("every evaluated user needs at least one input item")
+  sizes = list(bucket_sizes(max_len, bucket_lengths))
+  longest = int(lengths_N.max()) if len(lengths_N) else 1
+  while sizes[-1] < longest:
+    sizes.append(sizes[-1] * 2)
+  which_N = _bucket_of(lengths_N, sizes)
+  batches = []
+  for b, width in enumerate(sizes):
+    idx = np.flatnonzero(which_N == b)
+    for start in range(0, len(idx), batch_size):
+      chunk = idx[start:start + batch_size]
+      history = [np.asarray(inputs[i], dtype=np.int32) for i in chunk]
+      history += [np.zeros(0, np.int32)] * (batch_size - len(chunk))
+      recent = [h[-max_len:] for h in history]
+      tgt = np.zeros(batch_size, dtype=np.int32)
+      tgt[:len(chunk)] = targets[chunk]
+      batches.append(EvalBatch(_pad_rows(recent, min(width, max_len)),
+                               _pad_rows(history, width), tgt))
+  return batches

@@ -1,0 +1,44 @@
+"""Full-ranking evaluation of a SASRec params pytree on validation or test users."""
+
+from __future__ import annotations
+
+import functools
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rsir_jax import batching, metrics, model
+
+
+@functools.partial(jax.jit, static_argnames=("cfg", "mask_history", "ks"))
+def eval_step(params, inputs_BxL, history_BxH, targets_B, *, cfg: model.SASRecConfig,
+              mask_history: bool, ks: tuple[int, ...]):
+  """Metric sums for one batch: encode, take the state after each row's last real item,
+  score every item, optionally mask the history, rank the target."""
+  h_BxLxD = model.encode(cfg, params, inputs_BxL, train=False)
+  last_B = jnp.maximum(jnp.sum(inputs_BxL > 0, axis=1) - 1, 0)
+  h_BxD = jnp.take_along_axis(h_BxLxD, last_B[:, None, None], axis=1)[:, 0]
+  scores_BxV = model.score_all(params, h_BxD)
+  if mask_history:
+    scores_BxV = metrics.mask_history(scores_BxV, history_BxH)
+  ranks_B = metrics.target_ranks(scores_BxV, targets_B)
+  return metrics.metric_sums(ranks_B, (targets_B > 0).astype(jnp.float32), ks)
+
+
+def evaluate(params, cfg: model.SASRecConfig, batches: Sequence[batching.EvalBatch], *,
+             mask_history: bool = True, ks: Sequence[int] = metrics.DEFAULT_KS) -> dict[str, float]:
+  """Mean Recall@K and NDCG@K over all real rows of `batches`. Sums stay on the device until
+  the end, so the loop only dispatches work and never waits on a batch."""
+  ks = tuple(int(k) for k in ks)
+  totals = None
+  num_users = 0
+  for batch in batches:
+    sums = eval_step(params, batch.inputs, batch.history, batch.targets, cfg=cfg,
+                     mask_history=mask_history, ks=ks)
+    totals = sums if totals is None else jax.tree_util.tree_map(jnp.add, totals, sums)
+    num_users += int(np.count_nonzero(batch.targets))
+  if not num_users:
+    raise ValueError("no users to evaluate")
+  return {name: float(value) / num_users for name, value in jax.device_get(totals).items()}

@@ -1,0 +1,93 @@
+"""One baseline experiment end to end: check the config, load data, train, report.
+
+`launch.py` is a thin shell around `run`; tests call it directly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import time
+
+import ml_collections
+
+from rsir_jax import config_check, trainer
+from rsir_jax.data.load import load_split
+
+log = logging.getLogger(__name__)
+
+# Fields that change how a run is executed but not what it computes: they may differ when a
+# run is resumed.
+_EXECUTION_ONLY = ("train.stop_after_steps", "train.log_every_steps", "train.checkpoint_every_steps")
+
+
+def _comparable(config_dict: dict) -> dict:
+  d = json.loads(json.dumps(config_dict))
+  for field in _EXECUTION_ONLY:
+    section, name = field.split(".")
+    d.get(section, {}).pop(name, None)
+  return d
+
+
+def default_workdir(config: ml_collections.ConfigDict) -> str:
+  """runs/<dataset>_<loss>_s<seed>_<hash of the config>: the same command always maps to the
+  same folder (so rerunning it resumes), a changed setting to a new one."""
+  digest = hashlib.sha1(json.dumps(_comparable(config.to_dict()), sort_keys=True).encode())
+  dataset = config.data.name or os.path.basename(config.data.path).split(".")[0]
+  return os.path.join("runs", f"{dataset}_{config.train.loss}_s{config.seed}_{digest.hexdigest()[:8]}")
+
+
+def _check_same_run(workdir: str, config_dict: dict) -> None:
+  """Refuses to resume a workdir that holds a run of a different config."""
+  path = os.path.join(workdir, "config.json")
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    old = _comparable(json.load(f))
+  new = _comparable(config_dict)
+  if old != new:
+    diffs = [f"{s}.{k}: {old.get(s, {}).get(k)!r} -> {v!r}"
+             for s, sec in new.items() if isinstance(sec, dict)
+             for k, v in sec.items() if old.get(s, {}).get(k) != v]
+    diffs += [f"{k}: {old.get(k)!r} -> {v!r}" for k, v in new.items()
+              if not isinstance(v, dict) and old.get(k) != v]
+    raise ValueError(f"{workdir} holds a run with a different config ({'; '.join(diffs)}); "
+                     "use another --workdir")
+
+
+def summary(results: dict) -> str:
+  """A readable end-of-run table."""
+  lines = [f"dataset {results['dataset']} | loss {results['loss']} | seed {results['seed']} | "
+           f"best epoch {results['best_epoch']} of {results['epochs_run']} | "
+           f"{results['wall_time_s']:.0f}s training, {results['seconds_per_epoch']:.1f}s/epoch | "
+           f"history masked: {results['mask_history']}"]
+  ks = sorted({int(k.split("@")[1]) for k in results["test"]})
+  header = "split  " + " ".join(f"{m}@{k:<3}" for m in ("R", "N") for k in ks)
+  lines.append(header)
+  for split in ("valid", "test"):
+    r = results[split]
+    lines.append(f"{split:6} " + " ".join(f"{r[f'{m}@{k}']:.4f}"
+                                          for m in ("recall", "ndcg") for k in ks))
+  return "\n".join(lines)
+
+
+def run(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict:
+  """Validates `config`, trains and evaluates in `workdir` (resuming if it holds a run of the
+  same config), writes config.json and results.json there, and returns the results."""
+  config_check.validate(config)
+  workdir = workdir or default_workdir(config)
+  config_dict = config.to_dict()
+  _check_same_run(workdir, config_dict)
+  os.makedirs(workdir, exist_ok=True)
+  trainer.write_json(os.path.join(workdir, "config.json"), config_dict)
+  log.info("workdir %s", os.path.abspath(workdir))
+  t0 = time.perf_counter()
+  split, data_info = load_split(config.data)
+  results = trainer.train_and_evaluate(config, split, workdir)
+  results["data"] = data_info
+  results["workdir"] = os.path.abspath(workdir)
+  trainer.write_json(os.path.join(workdir, "results.json"), results)
+  log.info("finished in %.0fs (this process)", time.perf_counter() - t0)
+  return results

@@ -1,0 +1,78 @@
+"""Configs: every file loads, presets apply, invalid values fail naming the field."""
+
+import glob
+import json
+import importlib.util
+import os
+
+import pytest
+
+from rsir_jax import config_check, default_config, experiment
+
+CONFIG_DIR = os.path.join(os.path.dirname(__file__), "..", "configs")
+
+
+def _load(path):
+  spec = importlib.util.spec_from_file_location("cfg", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+@pytest.mark.parametrize("path", sorted(glob.glob(os.path.join(CONFIG_DIR, "*.py"))))
+def test_every_config_file_is_valid_and_documented(path):
+  module = _load(path)
+  assert "python launch.py --config=configs/" in module.__doc__
+  for preset in ("", "smoke"):
+    config_check.validate(module.get_config(preset))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("model.dim", -8, "config.model.dim=-8"),
+    ("model.num_heads", 3, "config.model.num_heads=3"),
+    ("model.dropout", 1.5, "config.model.dropout"),
+    ("train.loss", "hinge", "config.train.loss='hinge'"),
+    ("train.batch_size", 0, "config.train.batch_size=0"),
+    ("train.lr", 0.0, "config.train.lr"),
+    ("data.name", "netflix", "config.data.name='netflix'"),
+    ("data.format", "csv", "config.data.format"),
+    ("eval.ks", (5, 10), "config.eval.ks"),
+])
+def test_invalid_values_name_the_field(field, value, message):
+  c = default_config.get_base_config()
+  section, name = field.split(".")
+  c[section][name] = value
+  with pytest.raises(config_check.ConfigError) as err:
+    config_check.validate(c)
+  assert message in str(err.value)
+
+
+def test_name_and_path_are_exclusive():
+  c = default_config.get_base_config()
+  c.data.path = "mine.txt"
+  with pytest.raises(config_check.ConfigError, match="exactly one"):
+    config_check.validate(c)
+
+
+def test_unknown_preset_is_refused():
+  with pytest.raises(ValueError, match="preset"):
+    default_config.apply_preset(default_config.get_base_config(), "huge")
+
+
+def test_default_workdir_follows_the_config():
+  a, b = default_config.get_base_config(), default_config.get_base_config()
+  assert experiment.default_workdir(a) == experiment.default_workdir(b)
+  b.train.stop_after_steps = 5          # execution-only: same run
+  assert experiment.default_workdir(a) == experiment.default_workdir(b)
+  b.model.dim = 128
+  assert experiment.default_workdir(a) != experiment.default_workdir(b)
+
+
+def test_a_workdir_refuses_a_different_config(tmp_path):
+  c = default_config.get_base_config()
+  experiment._check_same_run(str(tmp_path), c.to_dict())  # empty: fine
+  with open(tmp_path / "config.json", "w") as f:
+    json.dump(c.to_dict(), f)
+  c.train.lr = 0.01
+  with pytest.raises(ValueError, match="train.lr"):
+    experiment._check_same_run(str(tmp_path), c.to_dict())

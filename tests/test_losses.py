@@ -1,0 +1,78 @@
+"""Losses against straightforward numpy computations on the same inputs and negatives."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from rsir_jax import losses
+
+B, L, D, V = 3, 4, 8, 20
+
+
+@pytest.fixture(scope="module")
+def inputs():
+  rng = np.random.default_rng(0)
+  h = rng.normal(size=(B, L, D)).astype(np.float32)
+  table = rng.normal(size=(V + 1, D)).astype(np.float32)
+  targets = rng.integers(1, V + 1, size=(B, L)).astype(np.int32)
+  targets[0, 2:] = 0     # padding positions carry no loss
+  targets[2, 0] = 0
+  return h, table, targets
+
+
+def _logsumexp(x):
+  m = np.max(x)
+  return m + np.log(np.sum(np.exp(x - m)))
+
+
+def test_full_ce(inputs):
+  h, table, targets = inputs
+  want = []
+  for b in range(B):
+    for l in range(L):
+      if targets[b, l]:
+        logits = table[1:] @ h[b, l].astype(np.float64)
+        want.append(_logsumexp(logits) - logits[targets[b, l] - 1])
+  got = losses.full_ce(jnp.asarray(h), jnp.asarray(targets), jnp.asarray(table))
+  assert float(got) == pytest.approx(np.mean(want), rel=1e-5)
+
+
+def test_sampled_softmax_with_accidental_hits(inputs):
+  h, table, targets = inputs
+  key = jax.random.key(5)
+  n = 50  # > V, so some negatives must equal targets
+  negatives = np.asarray(jax.random.randint(key, (n,), 1, V + 1))
+  want = []
+  for b in range(B):
+    for l in range(L):
+      t = targets[b, l]
+      if t:
+        pos = table[t] @ h[b, l]
+        neg = [table[j] @ h[b, l] for j in negatives if j != t]
+        want.append(_logsumexp(np.array([pos] + neg, np.float64)) - pos)
+  got = losses.sampled_softmax(jnp.asarray(h), jnp.asarray(targets), jnp.asarray(table), key, n)
+  assert float(got) == pytest.approx(np.mean(want), rel=1e-5)
+
+
+def test_bce_one_negative(inputs):
+  h, table, targets = inputs
+  key = jax.random.key(7)
+  draws = np.asarray(jax.random.randint(key, (B, L), 1, V))
+  want = []
+  for b in range(B):
+    for l in range(L):
+      t = targets[b, l]
+      if t:
+        neg = draws[b, l] + (draws[b, l] >= t)
+        assert neg != t and 1 <= neg <= V
+        sp, sn = table[t] @ h[b, l], table[neg] @ h[b, l]
+        want.append(np.log1p(np.exp(-sp)) + np.log1p(np.exp(sn)))
+  got = losses.bce_one_negative(jnp.asarray(h), jnp.asarray(targets), jnp.asarray(table), key)
+  assert float(got) == pytest.approx(np.mean(want), rel=1e-5)
+
+
+def test_unknown_loss_is_refused(inputs):
+  h, table, targets = inputs
+  with pytest.raises(ValueError, match="train.loss"):
+    losses.next_item_loss("hinge", h, targets, table, jax.random.key(0))
