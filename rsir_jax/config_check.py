@@ -65,3 +65,25 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _require(len(e.ks) > 0 and all(isinstance(k, int) and k > 0 for k in e.ks), "eval.ks", e.ks,
            "must be positive integers")
   _require(20 in e.ks, "eval.ks", e.ks, "must include 20 (early stopping uses NDCG@20)")
+  _validate_rsir(c)
+
+
+def _validate_rsir(c: ml_collections.ConfigDict) -> None:
+  r = c.rsir
+  for field in ("rsir.rounds", "rsir.max_len", "rsir.generator_dim", "rsir.generator_layers",
+                "rsir.top_k"):
+    _require(isinstance(_get(c, field), int) and _get(c, field) >= 0, field, _get(c, field),
+             "must be an integer >= 0")
+  for field in ("rsir.m", "rsir.tau", "rsir.min_len", "rsir.chunk_size"):
+    _positive_int(c, field)
+  _require(0.0 <= r.p <= 1.0, "rsir.p", r.p, "must be in [0, 1]")
+  _require(r.temperature > 0, "rsir.temperature", r.temperature, "must be > 0")
+  _require(r.start in ("first", "prefix"), "rsir.start", r.start, "must be 'first' or 'prefix'")
+  _require(r.choice in ("greedy", "sample"), "rsir.choice", r.choice,
+           "must be 'greedy' or 'sample'")
+  _require(r.max_len <= c.model.max_len, "rsir.max_len", r.max_len,
+           f"must not exceed model.max_len={c.model.max_len}")
+  if r.generator_dim:
+    heads = c.model.num_heads
+    _require(r.generator_dim % heads == 0, "rsir.generator_dim", r.generator_dim,
+             f"must be divisible by model.num_heads={heads}")

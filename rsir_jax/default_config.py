@@ -17,6 +17,14 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         stop_after_steps (0 = off; stops as a crash would, for testing resume).
   eval.*                batch_size, mask_history (exclude input items from the ranking),
                         also_unmasked (also log unmasked validation metrics), ks.
+  rsir.rounds           K self-improvement rounds (0 = the baseline alone).
+  rsir.*                m (trajectories per source), tau (rank threshold), p (exploitation
+                        probability), fidelity (False = the ablation), drop_failed, start
+                        (first | prefix), choice (greedy | sample), temperature, top_k,
+                        max_len (0 = model.max_len), min_len, finetune (start each round from
+                        the previous round's weights), chunk_size (trajectories per compiled
+                        generation call), generator_dim / generator_layers (> 0: a separate,
+                        e.g. smaller, SASRec trained on the same data generates: weak-to-strong).
 """
 
 import ml_collections
@@ -62,6 +70,24 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.eval.mask_history = True
   c.eval.also_unmasked = False
   c.eval.ks = (5, 10, 20)
+
+  c.rsir = ml_collections.ConfigDict()
+  c.rsir.rounds = 0
+  c.rsir.m = 5
+  c.rsir.tau = 5
+  c.rsir.p = 0.5
+  c.rsir.fidelity = True
+  c.rsir.drop_failed = True
+  c.rsir.start = "first"
+  c.rsir.choice = "greedy"
+  c.rsir.temperature = 1.0
+  c.rsir.top_k = 0
+  c.rsir.max_len = 0
+  c.rsir.min_len = 3
+  c.rsir.finetune = False
+  c.rsir.chunk_size = 4096
+  c.rsir.generator_dim = 0
+  c.rsir.generator_layers = 0
   return c
 
 

@@ -1,4 +1,5 @@
-"""One baseline experiment end to end: check the config, load data, train, report.
+"""One experiment end to end: check the config, load data, train (a baseline, or RSIR rounds
+when config.rsir.rounds > 0), report.
 
 `launch.py` is a thin shell around `run`; tests call it directly.
 """
@@ -13,7 +14,7 @@ import time
 
 import ml_collections
 
-from rsir_jax import config_check, trainer
+from rsir_jax import config_check, rounds, trainer
 from rsir_jax.data.load import load_split
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,9 @@ def _check_same_run(workdir: str, config_dict: dict) -> None:
 
 
 def summary(results: dict) -> str:
-  """A readable end-of-run table."""
+  """A readable end-of-run table (per round for an RSIR run)."""
+  if "rounds" in results:
+    return rounds.summary(results["rounds"])
   lines = [f"dataset {results['dataset']} | loss {results['loss']} | seed {results['seed']} | "
            f"best epoch {results['best_epoch']} of {results['epochs_run']} | "
            f"{results['wall_time_s']:.0f}s training, {results['seconds_per_epoch']:.1f}s/epoch | "
@@ -85,6 +88,11 @@ def run(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict:
   log.info("workdir %s", os.path.abspath(workdir))
   t0 = time.perf_counter()
   split, data_info = load_split(config.data)
+  if config.rsir.rounds:
+    entries = rounds.run_rounds(config, split, workdir)
+    log.info("finished in %.0fs (this process)\n%s", time.perf_counter() - t0,
+             rounds.summary(entries))
+    return {"rounds": entries, "data": data_info, "workdir": os.path.abspath(workdir)}
   results = trainer.train_and_evaluate(config, split, workdir)
   results["data"] = data_info
   results["workdir"] = os.path.abspath(workdir)

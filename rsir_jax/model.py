@@ -11,8 +11,9 @@ Layout and conventions:
   * Blocks are post-norm (attention -> dropout -> residual -> LayerNorm, then a GELU
     feed-forward the same way), with LayerNorm and dropout on the input embeddings.
 
-`init_params` builds the pytree; `encode` maps item ids to hidden states; `score_all` turns
-hidden states into scores over the catalogue.
+`init_params` builds the pytree; `encode` maps item ids to hidden states; `decode` does the
+same one position at a time with a key/value cache (for generation); `score_all` turns hidden
+states into scores over the catalogue.
 """
 
 from __future__ import annotations
@@ -41,31 +42,63 @@ _init = nn.initializers.normal(stddev=0.02)
 
 
 class _Block(nn.Module):
-  """One post-norm transformer block with causal multi-head self-attention."""
+  """One post-norm transformer block with causal multi-head self-attention.
+
+  `__call__` processes whole sequences; `decode` processes one new position of one sequence
+  against cached keys and values. Both share every layer, so they compute the same function.
+  """
   cfg: SASRecConfig
 
-  @nn.compact
-  def __call__(self, h_BxLxD, train: bool):
+  def setup(self):
     cfg = self.cfg
+    self.qkv = nn.Dense(3 * cfg.dim, kernel_init=_init)
+    self.out = nn.Dense(cfg.dim, kernel_init=_init)
+    self.ff_in = nn.Dense(cfg.ffn_mult * cfg.dim, kernel_init=_init)
+    self.ff_out = nn.Dense(cfg.dim, kernel_init=_init)
+    self.ln_attn = nn.LayerNorm(epsilon=1e-12)
+    self.ln_ff = nn.LayerNorm(epsilon=1e-12)
+    # Dropout names are part of each mask's PRNG stream; these keep the streams of the
+    # original (compact) definition, so earlier runs reproduce bit for bit.
+    self.Dropout_0 = nn.Dropout(cfg.attn_dropout)  # on attention weights
+    self.Dropout_1 = nn.Dropout(cfg.dropout)  # on the attention output
+    self.Dropout_2 = nn.Dropout(cfg.dropout)  # on the feed-forward output
+
+  def _split_heads(self, x_LxD):
+    """(..., 3D) -> q, k, v each (..., H, D/H)."""
+    H, K = self.cfg.num_heads, self.cfg.dim // self.cfg.num_heads
+    qkv = self.qkv(x_LxD)
+    return jnp.split(qkv.reshape(qkv.shape[:-1] + (3 * H, K)), 3, axis=-2)
+
+  def _residual_and_ffn(self, h_xD, attn_out_xD, train: bool):
+    """Attention output projection, residual, norm, then the feed-forward half."""
+    out_xD = self.Dropout_1(self.out(attn_out_xD), deterministic=not train)
+    h_xD = self.ln_attn(h_xD + out_xD)
+    ff_xD = self.ff_out(nn.gelu(self.ff_in(h_xD)))
+    ff_xD = self.Dropout_2(ff_xD, deterministic=not train)
+    return self.ln_ff(h_xD + ff_xD)
+
+  def __call__(self, h_BxLxD, train: bool):
     B, L, D = h_BxLxD.shape
-    H = cfg.num_heads
-    qkv_BxLx3D = nn.Dense(3 * D, kernel_init=_init, name="qkv")(h_BxLxD)
-    q_BxLxHxK, k_BxLxHxK, v_BxLxHxK = jnp.split(
-        qkv_BxLx3D.reshape(B, L, 3 * H, D // H), 3, axis=2)
-    logits_BxHxLxL = jnp.einsum("bqhk,bthk->bhqt", q_BxLxHxK, k_BxLxHxK) / jnp.sqrt(D // H)
+    q_BxLxHxK, k_BxLxHxK, v_BxLxHxK = self._split_heads(h_BxLxD)
+    logits_BxHxLxL = jnp.einsum("bqhk,bthk->bhqt", q_BxLxHxK, k_BxLxHxK) / jnp.sqrt(D // self.cfg.num_heads)
     causal_LxL = jnp.tril(jnp.ones((L, L), dtype=bool))
     logits_BxHxLxL = jnp.where(causal_LxL, logits_BxHxLxL, jnp.finfo(logits_BxHxLxL.dtype).min)
     attn_BxHxLxL = jax.nn.softmax(logits_BxHxLxL, axis=-1)
-    attn_BxHxLxL = nn.Dropout(cfg.attn_dropout)(attn_BxHxLxL, deterministic=not train)
+    attn_BxHxLxL = self.Dropout_0(attn_BxHxLxL, deterministic=not train)
     out_BxLxHxK = jnp.einsum("bhqt,bthk->bqhk", attn_BxHxLxL, v_BxLxHxK)
-    out_BxLxD = nn.Dense(D, kernel_init=_init, name="out")(out_BxLxHxK.reshape(B, L, D))
-    out_BxLxD = nn.Dropout(cfg.dropout)(out_BxLxD, deterministic=not train)
-    h_BxLxD = nn.LayerNorm(epsilon=1e-12, name="ln_attn")(h_BxLxD + out_BxLxD)
+    return self._residual_and_ffn(h_BxLxD, out_BxLxHxK.reshape(B, L, D), train)
 
-    ff_BxLxF = nn.gelu(nn.Dense(cfg.ffn_mult * D, kernel_init=_init, name="ff_in")(h_BxLxD))
-    ff_BxLxD = nn.Dense(D, kernel_init=_init, name="ff_out")(ff_BxLxF)
-    ff_BxLxD = nn.Dropout(cfg.dropout)(ff_BxLxD, deterministic=not train)
-    return nn.LayerNorm(epsilon=1e-12, name="ln_ff")(h_BxLxD + ff_BxLxD)
+  def decode(self, h_D, cache, pos):
+    """One position `pos` of one sequence (inference): writes its key and value into `cache`
+    ({"k", "v"}: (max_len, H, D/H)) and attends over positions 0..pos."""
+    D = h_D.shape[-1]
+    q_HxK, k_HxK, v_HxK = self._split_heads(h_D)
+    cache = {"k": cache["k"].at[pos].set(k_HxK), "v": cache["v"].at[pos].set(v_HxK)}
+    logits_HxT = jnp.einsum("hk,thk->ht", q_HxK, cache["k"]) / jnp.sqrt(D // self.cfg.num_heads)
+    seen_T = jnp.arange(cache["k"].shape[0]) <= pos
+    logits_HxT = jnp.where(seen_T, logits_HxT, jnp.finfo(logits_HxT.dtype).min)
+    out_HxK = jnp.einsum("ht,thk->hk", jax.nn.softmax(logits_HxT, axis=-1), cache["v"])
+    return self._residual_and_ffn(h_D, out_HxK.reshape(D), train=False), cache
 
 
 class SASRec(nn.Module):
@@ -92,6 +125,17 @@ class SASRec(nn.Module):
       h_BxLxD = block(h_BxLxD, train)
     return h_BxLxD
 
+  def decode(self, item, pos, cache):
+    """Hidden state (D,) after appending `item` at position `pos` of one sequence whose
+    earlier positions are in `cache` (a list, one {"k", "v"} per block); returns the
+    updated cache too."""
+    h_D = self.ln_in(self.item_embed[item] + self.pos_embed[pos])
+    new_cache = []
+    for block, layer_cache in zip(self.blocks, cache):
+      h_D, layer_cache = block.decode(h_D, layer_cache, pos)
+      new_cache.append(layer_cache)
+    return h_D, new_cache
+
 
 def init_params(cfg: SASRecConfig, key: jax.Array):
   """Returns a freshly initialised params pytree for `cfg`."""
@@ -103,6 +147,19 @@ def encode(cfg: SASRecConfig, params, items_BxL, *, train: bool = False, dropout
   """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key."""
   rngs = {"dropout": dropout_key} if train else None
   return SASRec(cfg).apply({"params": params}, items_BxL, train=train, rngs=rngs)
+
+
+def empty_cache(cfg: SASRecConfig, length: int | None = None):
+  """Key/value cache of one sequence for `decode`: per block {"k", "v"} of zeros, shape
+  (length or max_len, H, D/H)."""
+  shape = (length or cfg.max_len, cfg.num_heads, cfg.dim // cfg.num_heads)
+  return [{"k": jnp.zeros(shape), "v": jnp.zeros(shape)} for _ in range(cfg.num_layers)]
+
+
+def decode(cfg: SASRecConfig, params, item, pos, cache):
+  """Incremental inference for one sequence: (hidden state (D,) at `pos`, updated cache).
+  Feeding items 0..n-1 one by one gives the same states as `encode` on the whole prefix."""
+  return SASRec(cfg).apply({"params": params}, item, pos, cache, method=SASRec.decode)
 
 
 def item_table(params):

@@ -87,6 +87,13 @@ def train_and_evaluate(config: ml_collections.ConfigDict, split: LeaveOneOutSpli
                        workdir: str) -> dict:
   """Trains SASRec on `split.train`, early-stops on validation NDCG@20 and returns the valid
   and test metrics of the best epoch, with run facts (epochs, timings, sizes)."""
+  return train(config, split, workdir)[0]
+
+
+def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: str,
+          init_params=None) -> tuple[dict, Any]:
+  """As `train_and_evaluate`, and also returns the best-validation params. `init_params`
+  starts from given weights (fine-tuning) instead of a fresh initialisation."""
   os.makedirs(workdir, exist_ok=True)
   tc, ec = config.train, config.eval
   cfg = model_config(config, split.num_items)
@@ -102,6 +109,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, split: LeaveOneOutSpli
   init_key, train_key = jax.random.split(jax.random.key(config.seed))
   optimizer = train_step.make_optimizer(tc.lr, tc.weight_decay, tc.grad_clip)
   state = train_step.init_state(cfg, optimizer, init_key)
+  if init_params is not None:
+    params = jax.tree_util.tree_map(jnp.copy, init_params)  # the state is donated
+    state = {**state, "params": params, "opt_state": optimizer.init(params)}
   best_params = jax.tree_util.tree_map(jnp.copy, state["params"])  # state gets donated
   meta = _fresh_meta()
 
@@ -188,7 +198,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, split: LeaveOneOutSpli
       "eval_users": int(len(split.test_targets)),
       "model": dataclasses.asdict(cfg),
   }
-  return results
+  return results, best_params
 
 
 def _check_finite(loss: float, epoch: int, step: int, ckpts: checkpoint.RunCheckpoints) -> None:

@@ -66,3 +66,12 @@ def test_dropout_depends_only_on_key(params):
 def test_too_long_input_is_refused(params):
   with pytest.raises(ValueError, match="max_len"):
     model.encode(CFG, params, jnp.ones((1, 13), jnp.int32))
+
+
+def test_cached_decoding_matches_full_encoding(params):
+  items = jnp.asarray(np.random.default_rng(4).integers(1, 31, size=12))
+  h_full = model.encode(CFG, params, items[None])[0]
+  cache = model.empty_cache(CFG)
+  for t in range(12):
+    h_t, cache = model.decode(CFG, params, items[t], t, cache)
+    np.testing.assert_allclose(h_t, h_full[t], atol=1e-5)

@@ -1,0 +1,74 @@
+"""Generating a whole round: every training row is a source, rolled out m times, in chunks of
+a fixed number of trajectories (one compiled shape). Each finished chunk is written to disk,
+so an interrupted round resumes at the first missing chunk."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Sequence
+
+import jax
+import numpy as np
+
+from rsir_jax import model, sampler
+
+log = logging.getLogger(__name__)
+
+
+def source_matrix(rows: Sequence[np.ndarray], width: int) -> np.ndarray:
+  """(N, width) right-padded sources: the most recent `width` items of each row."""
+  out_NxS = np.zeros((len(rows), width), np.int32)
+  for i, row in enumerate(rows):
+    tail = row[-width:]
+    out_NxS[i, :len(tail)] = tail
+  return out_NxS
+
+
+def _save_npz(path: str, **arrays) -> None:
+  tmp = path + ".tmp.npz"
+  np.savez(tmp, **arrays)
+  os.replace(tmp, path)
+
+
+def generate_round(params, cfg: model.SASRecConfig, gen: sampler.GenConfig,
+                   rows: Sequence[np.ndarray], copies: int, key: jax.Array,
+                   chunk_size: int, chunk_dir: str | None = None):
+  """Rolls out `copies` trajectories from every row with at least 2 items.
+
+  Returns (items (N, max_len), lengths (N,), reasons (N,), source row index (N,)). With
+  `chunk_dir`, finished chunks are stored there and reused on a rerun with the same inputs.
+  """
+  eligible = np.array([i for i, r in enumerate(rows) if len(r) >= 2], dtype=np.int64)
+  if eligible.size == 0:
+    raise ValueError("no training row has 2 or more items to generate from")
+  source_of = np.repeat(eligible, copies)
+  sources = source_matrix([rows[i] for i in eligible], gen.max_len)
+  sources_NxS = np.repeat(sources, copies, axis=0)
+  n = len(sources_NxS)
+  num_chunks = -(-n // chunk_size)
+  if chunk_dir:
+    os.makedirs(chunk_dir, exist_ok=True)
+  parts = []
+  t0, generated = time.perf_counter(), 0
+  for c in range(num_chunks):
+    path = os.path.join(chunk_dir, f"chunk_{c:05d}_of_{num_chunks:05d}.npz") if chunk_dir else None
+    if path and os.path.exists(path):
+      with np.load(path) as f:
+        parts.append((f["items"], f["lengths"], f["reasons"]))
+      continue
+    lo, hi = c * chunk_size, min((c + 1) * chunk_size, n)
+    # A short last chunk is filled with copies of real sources (then trimmed): same shape.
+    idx = np.arange(lo, lo + chunk_size) % n if hi - lo < chunk_size else np.arange(lo, hi)
+    items, lengths, reasons = jax.device_get(sampler.generate(
+        params, sources_NxS[idx], jax.random.fold_in(key, c), cfg=cfg, gen=gen))
+    part = (items[:hi - lo], lengths[:hi - lo], reasons[:hi - lo])
+    if path:
+      _save_npz(path, items=part[0], lengths=part[1], reasons=part[2])
+    parts.append(part)
+    generated += hi - lo
+    log.info("generated %d/%d trajectories (%.0f/s)", hi, n,
+             generated / (time.perf_counter() - t0))
+  items, lengths, reasons = (np.concatenate(p) for p in zip(*parts))
+  return items, lengths, reasons, source_of

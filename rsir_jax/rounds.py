@@ -1,0 +1,181 @@
+"""The RSIR loop: train, generate with fidelity control, augment, train the successor, repeat.
+
+Layout of a workdir with K rounds:
+  round_<k>/dataset.npz     synthetic rows of D_k (absent for k = 0: D_0 is the real data)
+  round_<k>/train/          the trainer's workdir (checkpoints, metrics.jsonl)
+  round_<k>/generator/      the generator's training run, when weak-to-strong
+  round_<k>/generation/     finished generation chunks (removed once the round is durable)
+  round_<k>/round.json      written last: the round is finished only once this exists
+  rounds.json, rounds.csv, rounds.png   one entry per finished round
+Rerunning resumes: finished rounds are read back, an unfinished one resumes its training
+(checkpoints) or its generation (chunks).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+import logging
+import os
+import shutil
+import time
+
+import jax
+import ml_collections
+import numpy as np
+
+from rsir_jax import augment, generation, sampler, trainer
+from rsir_jax.data.split import LeaveOneOutSplit
+
+log = logging.getLogger(__name__)
+
+
+def gen_config(config: ml_collections.ConfigDict) -> sampler.GenConfig:
+  """The sampler settings of `config.rsir`."""
+  r = config.rsir
+  return sampler.GenConfig(max_len=r.max_len or config.model.max_len, tau=r.tau,
+                           p_exploit=float(r.p), fidelity=r.fidelity, drop_failed=r.drop_failed,
+                           choice=r.choice, temperature=float(r.temperature), top_k=r.top_k,
+                           start=r.start)
+
+
+def generator_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict | None:
+  """The config of a separate generator model (weak-to-strong), or None when the learner
+  itself generates."""
+  r = config.rsir
+  if not (r.generator_dim or r.generator_layers):
+    return None
+  g = ml_collections.ConfigDict(config.to_dict())
+  g.model.dim = r.generator_dim or config.model.dim
+  g.model.num_layers = r.generator_layers or config.model.num_layers
+  return g
+
+
+def save_rows(path: str, rows) -> None:
+  """Stores int sequences as one flat array and offsets (atomically)."""
+  lengths = np.array([len(r) for r in rows], np.int64)
+  flat = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
+  tmp = path + ".tmp.npz"
+  np.savez(tmp, flat=flat, offsets=np.concatenate([[0], np.cumsum(lengths)]))
+  os.replace(tmp, path)
+
+
+def load_rows(path: str) -> list[np.ndarray]:
+  """Inverse of `save_rows`."""
+  with np.load(path) as f:
+    flat, offsets = f["flat"], f["offsets"]
+  return [flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])]
+
+
+def _write_tables(workdir: str, entries: list[dict]) -> None:
+  trainer.write_json(os.path.join(workdir, "rounds.json"), entries)
+  ks = sorted({k for e in entries for k in e["test"]})
+  columns = (["round"] + [f"test_{k}" for k in ks] + [f"valid_{k}" for k in ks]
+             + ["train_rows", "synthetic_rows", "rows_added", "train_s", "generate_s"])
+  tmp = os.path.join(workdir, "rounds.csv.tmp")
+  with open(tmp, "w", newline="") as f:
+    writer = csv.writer(f)
+    writer.writerow(columns)
+    for e in entries:
+      writer.writerow([e["round"]] + [e["test"][k] for k in ks] + [e["valid"][k] for k in ks]
+                      + [e["data"]["rows"], e["data"]["synthetic_rows"],
+                         e.get("generation", {}).get("rows_added", ""),
+                         round(e["time_s"]["train"], 1),
+                         round(e["time_s"].get("generate", 0.0), 1)])
+  os.replace(tmp, os.path.join(workdir, "rounds.csv"))
+  _plot(workdir, entries)
+
+
+def _plot(workdir: str, entries: list[dict]) -> None:
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  fig, ax = plt.subplots(figsize=(5, 3.5))
+  rounds = [e["round"] for e in entries]
+  for metric in ("recall@10", "ndcg@10", "recall@20", "ndcg@20"):
+    ax.plot(rounds, [e["test"][metric] for e in entries], marker="o", label=metric)
+  ax.set_xlabel("round")
+  ax.set_ylabel("test metric")
+  ax.set_xticks(rounds)
+  ax.legend(fontsize=8)
+  ax.grid(alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(os.path.join(workdir, "rounds.png"), dpi=120)
+  plt.close(fig)
+
+
+def summary(entries: list[dict]) -> str:
+  """A per-round table for the terminal."""
+  lines = ["round  test R@10  test N@10  test R@20  test N@20  rows   +added  train_s  gen_s"]
+  for e in entries:
+    t = e["test"]
+    lines.append(f"{e['round']:5d}  {t['recall@10']:.4f}     {t['ndcg@10']:.4f}     "
+                 f"{t['recall@20']:.4f}     {t['ndcg@20']:.4f}     {e['data']['rows']:<6d} "
+                 f"{e.get('generation', {}).get('rows_added', 0):<7d}"
+                 f"{e['time_s']['train']:7.0f}  {e['time_s'].get('generate', 0.0):5.0f}")
+  return "\n".join(lines)
+
+
+def run_rounds(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: str) -> list[dict]:
+  """Runs (or resumes) rounds 0..config.rsir.rounds in `workdir`; returns one entry per
+  round, as written to rounds.json."""
+  r = config.rsir
+  gen = gen_config(config)
+  if gen.tau > split.num_items:
+    raise ValueError(f"config.rsir.tau={gen.tau} exceeds the number of items {split.num_items}")
+  gen_cfg = generator_config(config)
+  entries, synthetic, prev_params = [], [], None
+  key = jax.random.key(config.seed)
+  for k in range(r.rounds + 1):
+    round_dir = os.path.join(workdir, f"round_{k}")
+    os.makedirs(round_dir, exist_ok=True)
+    if k > 0:
+      synthetic = load_rows(os.path.join(round_dir, "dataset.npz"))
+    data_k = dataclasses.replace(split, train=list(split.train) + synthetic)
+    done_path = os.path.join(round_dir, "round.json")
+    if os.path.exists(done_path):
+      with open(done_path) as f:
+        entries.append(json.load(f))
+      if r.finetune and k < r.rounds:  # the successor starts from these weights
+        _, prev_params = trainer.train(config, data_k, os.path.join(round_dir, "train"))
+      continue
+    counts = augment.data_counts(split.train, synthetic, split.num_items)
+    log.info("round %d: %d rows (%d synthetic, %.1f%% of interactions)", k, counts["rows"],
+             counts["synthetic_rows"], 100 * counts["synthetic_share"])
+    t0 = time.perf_counter()
+    results, best_params = trainer.train(config, data_k, os.path.join(round_dir, "train"),
+                                         init_params=prev_params if r.finetune else None)
+    prev_params = best_params
+    entry = {"round": k, "valid": results["valid"], "test": results["test"],
+             "best_epoch": results["best_epoch"], "loss": results["loss"], "seed": config.seed,
+             "data": counts, "time_s": {"train": results["wall_time_s"]}}
+    log.info("round %d test recall@10 %.4f ndcg@10 %.4f (train %.0fs in this process)", k,
+             results["test"]["recall@10"], results["test"]["ndcg@10"], time.perf_counter() - t0)
+    if k < r.rounds:
+      gen_params, model_cfg = best_params, trainer.model_config(config, split.num_items)
+      if gen_cfg is not None:
+        t1 = time.perf_counter()
+        g_results, gen_params = trainer.train(gen_cfg, data_k, os.path.join(round_dir, "generator"))
+        model_cfg = trainer.model_config(gen_cfg, split.num_items)
+        entry["generator"] = {"valid": g_results["valid"], "test": g_results["test"]}
+        entry["time_s"]["generator_train"] = time.perf_counter() - t1
+      t1 = time.perf_counter()
+      items, lengths, reasons, _ = generation.generate_round(
+          gen_params, model_cfg, gen, data_k.train, r.m, jax.random.fold_in(key, k),
+          r.chunk_size, os.path.join(round_dir, "generation"))
+      entry["time_s"]["generate"] = time.perf_counter() - t1
+      t1 = time.perf_counter()
+      new_rows, gen_counts = augment.augment(data_k.train, items, lengths, reasons, r.min_len)
+      entry["time_s"]["augment"] = time.perf_counter() - t1
+      entry["generation"] = gen_counts
+      log.info("round %d generation: %s", k, gen_counts)
+      next_dir = os.path.join(workdir, f"round_{k + 1}")
+      os.makedirs(next_dir, exist_ok=True)
+      save_rows(os.path.join(next_dir, "dataset.npz"), synthetic + new_rows)
+    trainer.write_json(done_path, entry)  # last: the round is now durable
+    shutil.rmtree(os.path.join(round_dir, "generation"), ignore_errors=True)
+    entries.append(entry)
+    _write_tables(workdir, entries)
+  _write_tables(workdir, entries)
+  return entries

@@ -1,0 +1,231 @@
+"""Trajectory generation with fidelity control (DESIGN.md §1.1), and the fidelity scorer.
+
+One piece of code, `_step`, advances one trajectory by one position: it scores the catalogue
+given the trajectory so far, checks fidelity (does some not-yet-used real item of the source
+still rank within the top tau?), then appends an item (chosen, or forced) and decodes it.
+  * `generate` vmaps `_step` over a batch of trajectories inside a `lax.while_loop` that ends
+    when every trajectory has stopped: all shapes fixed, compiled once per batch shape.
+  * `score_sequences` runs the same `_step` as a `lax.scan` with every item forced, to judge
+    given candidate sequences after the fact: pass/fail per position and accepted length.
+
+Decoding is incremental by default (`use_cache`): keys and values of earlier positions are
+cached, so a step costs one position. `use_cache=False` re-encodes the whole prefix each step
+(the reference the cache is tested and benchmarked against).
+
+Stop reasons: RUNNING, FIDELITY (the check failed), EXHAUSTED (every real item of the source
+is used), MAX_LENGTH.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from rsir_jax import model
+
+RUNNING, FIDELITY, EXHAUSTED, MAX_LENGTH = 0, 1, 2, 3
+STOP_REASONS = {FIDELITY: "fidelity", EXHAUSTED: "exhausted", MAX_LENGTH: "max_length"}
+
+
+@dataclasses.dataclass(frozen=True)
+class GenConfig:
+  """Static generation settings (hashable: a jit static argument).
+
+  max_len: longest trajectory (<= the model's max_len).
+  tau: rank threshold of the fidelity check; fidelity=False switches the check off.
+  p_exploit: probability of choosing among the source's unused items instead of all items.
+  drop_failed: on a failed check, drop the item whose context failed (the paper) instead of
+    keeping it (the authors' released code).
+  choice: "greedy" (argmax) or "sample" (softmax with `temperature`, over the `top_k` best
+    when top_k > 0).
+  start: "first" (the source's first item) or "prefix" (a random prefix of the source, of
+    1 .. len-1 items).
+  use_cache: incremental decoding with a key/value cache.
+  """
+  max_len: int = 50
+  tau: int = 5
+  p_exploit: float = 0.5
+  fidelity: bool = True
+  drop_failed: bool = True
+  choice: str = "greedy"
+  temperature: float = 1.0
+  top_k: int = 0
+  start: str = "first"
+  use_cache: bool = True
+
+
+class Trajectory(NamedTuple):
+  """State of one trajectory (a batch of them under vmap)."""
+  items: jax.Array        # (L,) the trajectory, right-padded with 0
+  length: jax.Array       # () number of items
+  reason: jax.Array       # () RUNNING or why it stopped
+  hidden: jax.Array       # (D,) model state after the last item
+  cache: list             # per block {"k", "v"}: (L, H, D/H)
+  source: jax.Array       # (S,) the source's real items, right-padded with 0
+  forced: jax.Array       # (L,) items to take instead of choosing, for positions < num_forced
+  num_forced: jax.Array   # ()
+
+
+def _init(cfg: model.SASRecConfig, gen: GenConfig, source_S, forced_L, num_forced):
+  L = gen.max_len
+  return Trajectory(items=jnp.zeros((L,), jnp.int32), length=jnp.zeros((), jnp.int32),
+                    reason=jnp.zeros((), jnp.int32), hidden=jnp.zeros((cfg.dim,)),
+                    cache=model.empty_cache(cfg, L), source=source_S, forced=forced_L,
+                    num_forced=num_forced)
+
+
+def fidelity_check(scores_V, remaining_scores_S, tau: int):
+  """True when some remaining real item i has rank(i) = 1 + #{j : score(j) > score(i)} <= tau.
+
+  `remaining_scores_S` holds the scores of the source's unused items, -inf elsewhere. Rank
+  only grows as the score falls, so it suffices to rank the best remaining item: one count
+  over the catalogue. (This is exactly the check `score(i) >= tau-th largest score` that one
+  top_k answers, ties included, but costs one comparison pass instead of a top_k, which on
+  CPU sorts: 13 s against 0.16 s for 4096 trajectories x 12,101 items.)
+  """
+  best_S = jnp.max(remaining_scores_S)
+  return (jnp.sum(scores_V > best_S) < tau) & (best_S > -jnp.inf)
+
+
+def _choose(gen: GenConfig, key, unused_scores_V, source_S, source_scores_S):
+  """Next item: from the source's unused items with probability p_exploit, else from all
+  unused items; greedy or sampled."""
+  k_coin, k_src, k_all = jax.random.split(key, 3)
+  exploit = jax.random.bernoulli(k_coin, gen.p_exploit)
+  if gen.choice == "greedy":
+    from_source = source_S[jnp.argmax(source_scores_S)]
+    from_all = jnp.argmax(unused_scores_V)
+  else:
+    from_source = source_S[jax.random.categorical(k_src, source_scores_S / gen.temperature)]
+    if gen.top_k:
+      top_scores, top_items = jax.lax.top_k(unused_scores_V, gen.top_k)
+      from_all = top_items[jax.random.categorical(k_all, top_scores / gen.temperature)]
+    else:
+      from_all = jax.random.categorical(k_all, unused_scores_V / gen.temperature)
+  return jnp.where(exploit, from_source, from_all).astype(jnp.int32)
+
+
+def _step(cfg: model.SASRecConfig, gen: GenConfig, params, traj: Trajectory, key,
+          stop_on_failure: bool = True):
+  """Advances one trajectory by one position. Returns (trajectory, check passed, source
+  exhausted), the last two about the context before this step's item."""
+  n = traj.length
+  is_forced = n < traj.num_forced
+  scores_V = model.score_all(params, traj.hidden)            # column 0 is -inf
+  unused_scores_V = scores_V.at[traj.items].set(-jnp.inf)    # items 0-padded: no harm
+  source_scores_S = unused_scores_V[traj.source]             # -inf: used or padding
+  remaining_S = source_scores_S > -jnp.inf
+  passed = fidelity_check(scores_V, source_scores_S, gen.tau)
+  passed = passed | (not gen.fidelity)
+  exhausted = ~jnp.any(remaining_S)
+
+  # Why it stops here, in order of precedence: the source is used up (T empty: stop, keep
+  # everything), the check failed, the length limit. Forced positions (start, prefix, a
+  # scored candidate) are never judged; a stopped trajectory keeps its first reason.
+  reason = jnp.where(n >= gen.max_len, MAX_LENGTH, RUNNING)
+  if stop_on_failure:
+    reason = jnp.where(~passed, FIDELITY, reason)
+  reason = jnp.where(exhausted, EXHAUSTED, reason)
+  reason = jnp.where(is_forced & (n < gen.max_len), RUNNING, reason)
+  reason = jnp.where(traj.reason != RUNNING, traj.reason, reason)
+  go = reason == RUNNING
+
+  chosen = _choose(gen, key, unused_scores_V, traj.source, source_scores_S)
+  item = jnp.where(is_forced, traj.forced[jnp.minimum(n, gen.max_len - 1)], chosen)
+  pos = jnp.minimum(n, gen.max_len - 1)
+  items = jnp.where(go, traj.items.at[pos].set(item), traj.items)
+  if gen.use_cache:
+    hidden, cache = model.decode(cfg, params, item, pos, traj.cache)
+  else:
+    hidden = model.encode(cfg, params, items[None])[0, pos]
+    cache = traj.cache
+  keep = lambda new, old: jax.tree_util.tree_map(lambda a, b: jnp.where(go, a, b), new, old)
+  hidden, cache = keep((hidden, cache), (traj.hidden, traj.cache))
+  length = n + go.astype(jnp.int32)
+
+  # Drop the item whose context failed the check (never a forced one).
+  if stop_on_failure and gen.drop_failed:
+    drop = (reason == FIDELITY) & (traj.reason == RUNNING) & (n > traj.num_forced)
+    items = jnp.where(drop, items.at[n - 1].set(0), items)
+    length = length - drop.astype(jnp.int32)
+  return traj._replace(items=items, length=length, reason=reason, hidden=hidden,
+                       cache=cache), passed, exhausted
+
+
+def _forced_start(gen: GenConfig, source_S, key):
+  """Forced items and their count: the source's first item, or a random prefix."""
+  forced_L = jnp.zeros((gen.max_len,), jnp.int32)
+  width = min(gen.max_len, source_S.shape[0])
+  forced_L = forced_L.at[:width].set(source_S[:width])
+  if gen.start == "first":
+    return forced_L, jnp.ones((), jnp.int32)
+  src_len = jnp.sum(source_S > 0)
+  longest = jnp.clip(jnp.minimum(src_len - 1, gen.max_len - 1), 1, None)
+  return forced_L, jax.random.randint(key, (), 1, longest + 1)
+
+
+@functools.partial(jax.jit, static_argnames=("cfg", "gen"))
+def generate(params, sources_BxS, key, *, cfg: model.SASRecConfig, gen: GenConfig):
+  """Rolls out one trajectory per row of `sources_BxS` (right-padded real items; repeat rows
+  for m copies). Returns (items (B, max_len), lengths (B,), stop reasons (B,))."""
+  if gen.max_len > cfg.max_len:
+    raise ValueError(f"generation max_len {gen.max_len} exceeds model.max_len {cfg.max_len}")
+  B = sources_BxS.shape[0]
+  start_key, key = jax.random.split(key)
+  start_keys = jax.random.split(start_key, B)
+  forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, gen))(sources_BxS, start_keys)
+  traj = jax.vmap(functools.partial(_init, cfg, gen))(sources_BxS, forced_BxL, num_forced_B)
+  step = jax.vmap(functools.partial(_step, cfg, gen, params))
+
+  def body(carry):
+    t, traj = carry
+    traj, _, _ = step(traj, jax.random.split(jax.random.fold_in(key, t), B))
+    return t + 1, traj
+
+  def cond(carry):
+    t, traj = carry
+    return (t <= gen.max_len) & jnp.any(traj.reason == RUNNING)
+
+  _, traj = jax.lax.while_loop(cond, body, (jnp.zeros((), jnp.int32), traj))
+  return traj.items, traj.length, traj.reason
+
+
+@functools.partial(jax.jit, static_argnames=("cfg", "gen"))
+def score_sequences(params, sources_BxS, candidates_BxL, *, cfg: model.SASRecConfig,
+                    gen: GenConfig):
+  """Judges given candidate sequences against their sources with the sampler's own step.
+
+  Item 0 of a candidate is its start and is not judged; the context candidate[:t] is judged
+  for t = 1 .. length, as the sampler judges a context before extending it (and once more
+  after the last item). Returns (passed (B, L + 1): the check on the context of t items,
+  False where nothing was judged; accepted (B,): how many leading items the sampler keeps:
+  up to the first context whose source is used up, or that fails the check, minus the item
+  that failed it when gen.drop_failed).
+  """
+  B, L = candidates_BxL.shape
+  gen = dataclasses.replace(gen, max_len=L, p_exploit=0.0, choice="greedy")
+  lengths_B = jnp.sum(candidates_BxL > 0, axis=1)
+  traj = jax.vmap(functools.partial(_init, cfg, gen))(
+      sources_BxS, candidates_BxL, jnp.full((B,), L, jnp.int32))
+  step = jax.vmap(functools.partial(_step, cfg, gen, params, stop_on_failure=False))
+  keys_B = jax.random.split(jax.random.key(0), B)  # unused: every item is forced
+
+  def body(traj, _):
+    traj, passed_B, exhausted_B = step(traj, keys_B)
+    return traj, (passed_B, exhausted_B)
+
+  # L + 1 steps: step t judges the context of t items, then appends item t (if any).
+  _, (passed_TxB, exhausted_TxB) = jax.lax.scan(body, traj, None, length=L + 1)
+  t_T = jnp.arange(L + 1)
+  judged_BxT = (t_T[None] >= 1) & (t_T[None] <= lengths_B[:, None])
+  exhausted_BxT = exhausted_TxB.T & judged_BxT
+  failed_BxT = ~passed_TxB.T & judged_BxT & ~exhausted_BxT
+  stop_BxT = exhausted_BxT | failed_BxT
+  first_B = jnp.where(jnp.any(stop_BxT, axis=1), jnp.argmax(stop_BxT, axis=1), lengths_B)
+  dropped_B = jnp.take_along_axis(failed_BxT, first_B[:, None], axis=1)[:, 0] & gen.drop_failed
+  accepted_B = jnp.maximum(first_B - dropped_B.astype(jnp.int32), 1)
+  return passed_TxB.T & judged_BxT, accepted_B
