@@ -1,6 +1,6 @@
 """Training and evaluation throughput of the baseline trainer, bucketed vs fixed padding.
 
-  python benchmarks/bench_baseline.py [--dataset=beauty] [--loss=ce] [--epochs=1]
+  python -m benchmarks.bench_baseline [--dataset=beauty] [--loss=ce] [--epochs=1]
 
 For each batching (length buckets from the default config, and every row padded to max_len),
 it compiles, runs one warm-up epoch, then times `--epochs` epochs of training (sequences/s,

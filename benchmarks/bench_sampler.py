@@ -1,7 +1,7 @@
 """Generation throughput: trajectories/s with and without the key/value cache, and the wall
 time of one full round of generation.
 
-  python benchmarks/bench_sampler.py --workdir=runs/<a finished baseline run> [--m=5]
+  python -m benchmarks.bench_sampler --workdir=runs/<a finished baseline run> [--m=5]
 
 The model is the best checkpoint of a finished baseline run (its config.json is read back),
 because trajectory lengths, and so the cost, depend on how good the model is. Both decoders
@@ -14,11 +14,10 @@ import os
 import time
 
 import jax
-import ml_collections
 import numpy as np
 from absl import app, flags
 
-from rsir_jax import generation, logs, rounds, trainer
+from rsir_jax import default_config, generation, logs, rounds, trainer
 from rsir_jax.data.load import load_split
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A finished baseline run.", required=True)
@@ -37,8 +36,9 @@ def _timed(fn):
 def main(argv):
   del argv
   logs.show_progress()
+  config = default_config.get_base_config()  # defaults for fields the run predates
   with open(os.path.join(_WORKDIR.value, "config.json")) as f:
-    config = ml_collections.ConfigDict(json.load(f))
+    config.update(json.load(f))
   config.rsir.m, config.rsir.tau, config.rsir.p = _M.value, _TAU.value, _P.value
   split, _ = load_split(config.data)
   _, params = trainer.train(config, split, _WORKDIR.value)  # finished: restores, no training

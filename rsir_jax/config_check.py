@@ -58,6 +58,8 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(0.0 <= value < 1.0, field, value, "must be in [0, 1)")
   _require(t.loss in LOSSES, "train.loss", t.loss, f"unknown loss; use one of {LOSSES}")
   _positive_int(c, "train.num_negatives")
+  _require(t.loss_norm in ("batch_mean", "per_target"), "train.loss_norm", t.loss_norm,
+           "must be 'batch_mean' or 'per_target'")
   _require(t.lr > 0, "train.lr", t.lr, "must be > 0")
   for field in ("train.weight_decay", "train.grad_clip", "train.log_every_steps",
                 "train.checkpoint_every_steps", "train.stop_after_steps"):

@@ -11,6 +11,9 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   model.*               SASRec size: dim, num_layers, num_heads, ffn_mult, dropout,
                         attn_dropout, max_len (the most recent items kept per sequence).
   train.loss            ce (full softmax) | sampled (train.num_negatives uniform negatives) | bce.
+  train.loss_norm       batch_mean (each batch's loss is the mean over its targets) |
+                        per_target (every target weighs the same across batches; see
+                        train_step.make_train_step).
   train.*               batch_size (sequences), lr, weight_decay (0 = plain Adam), grad_clip
                         (0 = off), max_epochs, patience (epochs without a better validation
                         NDCG@20), log_every_steps, checkpoint_every_steps (0 = epoch ends only),
@@ -55,6 +58,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.train = ml_collections.ConfigDict()
   c.train.loss = "ce"
   c.train.num_negatives = 256
+  c.train.loss_norm = "batch_mean"
   c.train.batch_size = 256
   c.train.lr = 1e-3
   c.train.weight_decay = 0.0

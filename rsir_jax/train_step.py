@@ -35,8 +35,12 @@ def init_state(cfg: model.SASRecConfig, optimizer, key: jax.Array) -> dict:
 @functools.lru_cache(maxsize=None)
 def make_train_step(cfg: model.SASRecConfig, loss: str, num_negatives: int, lr: float,
                     weight_decay: float = 0.0, grad_clip: float = 0.0):
-  """Returns jitted `step(state, inputs_BxL, targets_BxL, base_key) -> (state, loss)`.
+  """Returns jitted `step(state, inputs_BxL, targets_BxL, base_key, norm) -> (state, loss)`.
 
+  `loss` is the mean over the batch's targets. The gradient is that of the mean when
+  norm = 0, and of (sum over the batch's targets) / norm otherwise: with norm = the average
+  number of targets per batch, every target weighs the same whatever its batch (length
+  buckets make batches of long sequences hold many more targets than batches of short ones).
   The state argument is donated (updated in place). Cached on its (hashable) arguments so
   that every caller with the same settings shares one compiled function per batch shape.
   """
@@ -44,15 +48,18 @@ def make_train_step(cfg: model.SASRecConfig, loss: str, num_negatives: int, lr: 
     raise ValueError(f"train.loss={loss!r} is not one of {losses.LOSSES}")
   optimizer = make_optimizer(lr, weight_decay, grad_clip)
 
-  def loss_fn(params, inputs_BxL, targets_BxL, key):
+  def loss_fn(params, inputs_BxL, targets_BxL, key, norm):
     dropout_key, negatives_key = jax.random.split(key)
     h_BxLxD = model.encode(cfg, params, inputs_BxL, train=True, dropout_key=dropout_key)
-    return losses.next_item_loss(loss, h_BxLxD, targets_BxL, model.item_table(params),
+    mean = losses.next_item_loss(loss, h_BxLxD, targets_BxL, model.item_table(params),
                                  negatives_key, num_negatives)
+    weight = jnp.where(norm > 0, jnp.sum(targets_BxL > 0) / jnp.maximum(norm, 1e-9), 1.0)
+    return mean * weight, mean
 
-  def step(state, inputs_BxL, targets_BxL, base_key):
+  def step(state, inputs_BxL, targets_BxL, base_key, norm=0.0):
     key = jax.random.fold_in(base_key, state["step"])
-    value, grads = jax.value_and_grad(loss_fn)(state["params"], inputs_BxL, targets_BxL, key)
+    (_, value), grads = jax.value_and_grad(loss_fn, has_aux=True)(
+        state["params"], inputs_BxL, targets_BxL, key, jnp.asarray(norm, jnp.float32))
     updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
     params = optax.apply_updates(state["params"], updates)
     return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, value

@@ -136,13 +136,14 @@ def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: s
   while not meta["finished"]:
     epoch = meta["epoch"]
     plan = batching.epoch_plan(buckets, tc.batch_size, config.seed, epoch)
+    norm = buckets.num_targets / len(plan) if tc.loss_norm == "per_target" else 0.0
     t0 = time.perf_counter()
     loss_sum = jnp.asarray(meta["loss_sum"], jnp.float32)
     loss_batches = meta["loss_batches"]
     step = int(state["step"])  # a host-side copy, so the loop never waits on the device
     for i in range(meta["batch_in_epoch"], len(plan)):
       inputs_BxL, targets_BxL = batching.gather_batch(buckets, *plan[i], tc.batch_size)
-      state, loss = step_fn(state, inputs_BxL, targets_BxL, train_key)
+      state, loss = step_fn(state, inputs_BxL, targets_BxL, train_key, norm)
       loss_sum, loss_batches, step = loss_sum + loss, loss_batches + 1, step + 1
       if tc.log_every_steps and step % tc.log_every_steps == 0:
         log.info("epoch %d step %d [%d/%d] loss %.4f", epoch, step, i + 1, len(plan),

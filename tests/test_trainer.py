@@ -72,3 +72,19 @@ def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoin
   state, _ = ckpts.restore({"train": fresh, "best_params": fresh["params"]})
   ckpts.close()
   assert all(np.all(np.isfinite(x)) for x in jax.tree_util.tree_leaves(state["train"]["params"]))
+
+
+def test_per_target_norm_equal_to_the_batch_count_is_the_batch_mean():
+  split = _tiny_split()
+  c = _tiny_config()
+  cfg = trainer.model_config(c, split.num_items)
+  step = train_step.make_train_step(cfg, "ce", 8, 1e-3)
+  buckets = trainer.batching.make_train_buckets(split.train, cfg.max_len, (4, 8))
+  x, y = trainer.batching.gather_batch(buckets, 0, np.arange(10), 32)
+  key = jax.random.key(1)
+  fresh = lambda: train_step.init_state(cfg, train_step.make_optimizer(1e-3), jax.random.key(0))
+  a, loss_a = step(fresh(), x, y, key, 0.0)
+  b, loss_b = step(fresh(), x, y, key, float((y > 0).sum()))
+  assert float(loss_a) == float(loss_b)
+  for p, q in zip(jax.tree_util.tree_leaves(a["params"]), jax.tree_util.tree_leaves(b["params"])):
+    np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-7)
