@@ -8,6 +8,9 @@ augment -> retrain, with the paper's settings (m = 5, p = 0.5, tau = 5, sampled 
   python launch.py --config=configs/rsir_sasrec_beauty.py --config.train.loss=ce        # strong baseline
   python launch.py --config=configs/rsir_sasrec_beauty.py:smoke   # 1 round, small model, minutes
 
+Sweep of the rank threshold, one round each (get_sweep below):
+  python launch.py --config=configs/rsir_sasrec_beauty.py --sweep=config --workdir=runs/tau_sweep
+
 Writes WORKDIR/rounds.json, rounds.csv and rounds.png. The paper reports cumulative gains over
 rounds (Sports: Recall@10 0.0474 -> 0.0512 -> 0.0517 -> 0.0528); whether they appear here is
 measured in README.md, not assumed.
@@ -30,3 +33,8 @@ def get_config(preset: str = ""):
     c.rsir.rounds = 1
     c.rsir.m = 1
   return c
+
+
+def get_sweep():
+  """Points of `--sweep=config`: one round at each rank threshold of the paper's range."""
+  return [{"rsir.rounds": 1, "rsir.tau": tau} for tau in (1, 5, 20, 100)]

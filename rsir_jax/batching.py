@@ -38,11 +38,15 @@ def _pad_rows(rows: Sequence[np.ndarray], width: int) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class TrainBuckets:
-  """Training rows grouped by length: per bucket, inputs and shifted targets (N_b, L_b).
+  """Training rows grouped by length: per bucket, inputs and targets (N_b, L_b), 0 = no target.
 
-  Each sequence keeps its most recent max_len + 1 items; input = s[:-1], target = s[1:], so
-  every position of every row is trained. Rows shorter than 2 items have no target and are
-  left out (`num_skipped`).
+  Sequence rows (default): each sequence keeps its most recent max_len + 1 items; input =
+  s[:-1], target = s[1:], so every position of every row is trained.
+  Prefix rows (`prefixes=True`, RecBole's layout): every prefix s[:t+1] of every sequence is
+  its own row, input = its last max_len items before s[t], one target s[t] at its last
+  position. The targets are the same (plus those that max_len cuts from long sequences), but
+  each one gets its own dropout draw and its own place in the shuffle.
+  Sequences shorter than 2 items have no target and are left out (`num_skipped`).
   """
   sizes: tuple[int, ...]
   inputs: tuple[np.ndarray, ...]
@@ -58,19 +62,38 @@ class TrainBuckets:
     return int(sum((t > 0).sum() for t in self.targets))
 
 
+def _prefix_rows(sequences: Sequence[np.ndarray], max_len: int) -> tuple[list, list]:
+  inputs, targets = [], []
+  for s in sequences:
+    s = np.asarray(s, dtype=np.int32)
+    for t in range(1, len(s)):
+      row = s[max(0, t - max_len):t]
+      target = np.zeros(len(row), np.int32)
+      target[-1] = s[t]
+      inputs.append(row)
+      targets.append(target)
+  return inputs, targets
+
+
 def make_train_buckets(sequences: Sequence[np.ndarray], max_len: int,
-                       bucket_lengths: Sequence[int]) -> TrainBuckets:
-  """Groups training sequences into length buckets (see TrainBuckets)."""
+                       bucket_lengths: Sequence[int], prefixes: bool = False) -> TrainBuckets:
+  """Groups training sequences (or, with `prefixes`, all their prefixes) into length buckets
+  (see TrainBuckets)."""
   sizes = bucket_sizes(max_len, bucket_lengths)
-  kept = [np.asarray(s[-(max_len + 1):], dtype=np.int32) for s in sequences if len(s) >= 2]
-  lengths_N = np.array([len(s) - 1 for s in kept], dtype=np.int64)
+  num_kept = sum(1 for s in sequences if len(s) >= 2)
+  if prefixes:
+    row_inputs, row_targets = _prefix_rows(sequences, max_len)
+  else:
+    kept = [np.asarray(s[-(max_len + 1):], dtype=np.int32) for s in sequences if len(s) >= 2]
+    row_inputs, row_targets = [r[:-1] for r in kept], [r[1:] for r in kept]
+  lengths_N = np.array([len(r) for r in row_inputs], dtype=np.int64)
   which_N = _bucket_of(lengths_N, sizes)
   inputs, targets = [], []
   for b, width in enumerate(sizes):
-    rows = [kept[i] for i in np.flatnonzero(which_N == b)]
-    inputs.append(_pad_rows([r[:-1] for r in rows], width))
-    targets.append(_pad_rows([r[1:] for r in rows], width))
-  return TrainBuckets(sizes, tuple(inputs), tuple(targets), len(sequences) - len(kept))
+    idx = np.flatnonzero(which_N == b)
+    inputs.append(_pad_rows([row_inputs[i] for i in idx], width))
+    targets.append(_pad_rows([row_targets[i] for i in idx], width))
+  return TrainBuckets(sizes, tuple(inputs), tuple(targets), len(sequences) - num_kept)
 
 
 def epoch_plan(buckets: TrainBuckets, batch_size: int, seed: int, epoch: int) -> list[tuple[int, np.ndarray]]:

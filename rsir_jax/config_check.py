@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ml_collections
 
+from rsir_jax import parallel
 from rsir_jax.data.download import DATASETS
 from rsir_jax.losses import LOSSES
 
@@ -60,6 +61,8 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _positive_int(c, "train.num_negatives")
   _require(t.loss_norm in ("batch_mean", "per_target"), "train.loss_norm", t.loss_norm,
            "must be 'batch_mean' or 'per_target'")
+  _require(isinstance(t.prefix_rows, bool), "train.prefix_rows", t.prefix_rows,
+           "must be True or False")
   _require(t.lr > 0, "train.lr", t.lr, "must be > 0")
   for field in ("train.weight_decay", "train.grad_clip", "train.log_every_steps",
                 "train.checkpoint_every_steps", "train.stop_after_steps"):
@@ -67,7 +70,18 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _require(len(e.ks) > 0 and all(isinstance(k, int) and k > 0 for k in e.ks), "eval.ks", e.ks,
            "must be positive integers")
   _require(20 in e.ks, "eval.ks", e.ks, "must include 20 (early stopping uses NDCG@20)")
+  _require(isinstance(c.parallel.num_devices, int) and c.parallel.num_devices >= 0,
+           "parallel.num_devices", c.parallel.num_devices, "must be an integer >= 0")
   _validate_rsir(c)
+
+
+def check_devices(c: ml_collections.ConfigDict) -> None:
+  """Raises ValueError when the devices cannot take the config's batches: too few devices for
+  parallel.num_devices, or a batch size that does not split evenly over them."""
+  mesh = parallel.make_mesh(c.parallel.num_devices)
+  fields = ("train.batch_size", "eval.batch_size") + (("rsir.chunk_size",) if c.rsir.rounds else ())
+  for field in fields:
+    parallel.check_divisible(field, _get(c, field), mesh)
 
 
 def _validate_rsir(c: ml_collections.ConfigDict) -> None:

@@ -14,12 +14,17 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   train.loss_norm       batch_mean (each batch's loss is the mean over its targets) |
                         per_target (every target weighs the same across batches; see
                         train_step.make_train_step).
-  train.*               batch_size (sequences), lr, weight_decay (0 = plain Adam), grad_clip
+  train.prefix_rows     False: one row per sequence, trained at every position | True: one
+                        row per prefix, trained at its last position (RecBole's layout: each
+                        target gets its own dropout draw; about 2.5x the compute per epoch).
+  train.*               batch_size (rows), lr, weight_decay (0 = plain Adam), grad_clip
                         (0 = off), max_epochs, patience (epochs without a better validation
                         NDCG@20), log_every_steps, checkpoint_every_steps (0 = epoch ends only),
                         stop_after_steps (0 = off; stops as a crash would, for testing resume).
   eval.*                batch_size, mask_history (exclude input items from the ranking),
                         also_unmasked (also log unmasked validation metrics), ks.
+  parallel.num_devices  local devices to split batches over (0 = all; data parallel, params
+                        replicated; batch sizes must be multiples of it).
   rsir.rounds           K self-improvement rounds (0 = the baseline alone).
   rsir.*                m (trajectories per source), tau (rank threshold), p (exploitation
                         probability), fidelity (False = the ablation), drop_failed, start
@@ -59,6 +64,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.train.loss = "ce"
   c.train.num_negatives = 256
   c.train.loss_norm = "batch_mean"
+  c.train.prefix_rows = False
   c.train.batch_size = 256
   c.train.lr = 1e-3
   c.train.weight_decay = 0.0
@@ -68,6 +74,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.train.log_every_steps = 0
   c.train.checkpoint_every_steps = 0
   c.train.stop_after_steps = 0
+
+  c.parallel = ml_collections.ConfigDict()
+  c.parallel.num_devices = 0
 
   c.eval = ml_collections.ConfigDict()
   c.eval.batch_size = 512

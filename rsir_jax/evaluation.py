@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rsir_jax import batching, metrics, model
+from rsir_jax import batching, metrics, model, parallel
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "mask_history", "ks"))
@@ -28,15 +28,21 @@ def eval_step(params, inputs_BxL, history_BxH, targets_B, *, cfg: model.SASRecCo
 
 
 def evaluate(params, cfg: model.SASRecConfig, batches: Sequence[batching.EvalBatch], *,
-             mask_history: bool = True, ks: Sequence[int] = metrics.DEFAULT_KS) -> dict[str, float]:
+             mask_history: bool = True, ks: Sequence[int] = metrics.DEFAULT_KS,
+             mesh=None) -> dict[str, float]:
   """Mean Recall@K and NDCG@K over all real rows of `batches`. Sums stay on the device until
-  the end, so the loop only dispatches work and never waits on a batch."""
+  the end, so the loop only dispatches work and never waits on a batch. With a `mesh`, each
+  batch is split over its devices (params replicated) and the sums are reduced across them."""
   ks = tuple(int(k) for k in ks)
+  if mesh is not None:
+    params = parallel.replicate(mesh, params)
   totals = None
   num_users = 0
   for batch in batches:
-    sums = eval_step(params, batch.inputs, batch.history, batch.targets, cfg=cfg,
-                     mask_history=mask_history, ks=ks)
+    arrays = (batch.inputs, batch.history, batch.targets)
+    if mesh is not None:
+      arrays = parallel.shard_batch(mesh, *arrays)
+    sums = eval_step(params, *arrays, cfg=cfg, mask_history=mask_history, ks=ks)
     totals = sums if totals is None else jax.tree_util.tree_map(jnp.add, totals, sums)
     num_users += int(np.count_nonzero(batch.targets))
   if not num_users:

@@ -14,7 +14,7 @@ import time
 
 import ml_collections
 
-from rsir_jax import config_check, rounds, trainer
+from rsir_jax import config_check, default_config, rounds, trainer
 from rsir_jax.data.load import load_split
 
 log = logging.getLogger(__name__)
@@ -40,20 +40,31 @@ def default_workdir(config: ml_collections.ConfigDict) -> str:
   return os.path.join("runs", f"{dataset}_{config.train.loss}_s{config.seed}_{digest.hexdigest()[:8]}")
 
 
-def _check_same_run(workdir: str, config_dict: dict) -> None:
-  """Refuses to resume a workdir that holds a run of a different config."""
+def _flat(d: dict, prefix: str = "") -> dict:
+  out = {}
+  for k, v in d.items():
+    if isinstance(v, dict):
+      out.update(_flat(v, f"{prefix}{k}."))
+    else:
+      out[f"{prefix}{k}"] = v
+  return out
+
+
+def check_same_run(workdir: str, config_dict: dict) -> None:
+  """Refuses to resume a workdir that holds a run of a different config. A field the stored
+  config lacks (added to the code after that run started) matches when it has its default
+  value: the old run computed exactly that."""
   path = os.path.join(workdir, "config.json")
   if not os.path.exists(path):
     return
   with open(path) as f:
-    old = _comparable(json.load(f))
-  new = _comparable(config_dict)
-  if old != new:
-    diffs = [f"{s}.{k}: {old.get(s, {}).get(k)!r} -> {v!r}"
-             for s, sec in new.items() if isinstance(sec, dict)
-             for k, v in sec.items() if old.get(s, {}).get(k) != v]
-    diffs += [f"{k}: {old.get(k)!r} -> {v!r}" for k, v in new.items()
-              if not isinstance(v, dict) and old.get(k) != v]
+    old = _flat(_comparable(json.load(f)))
+  new = _flat(_comparable(config_dict))
+  defaults = _flat(_comparable(default_config.get_base_config().to_dict()))
+  diffs = [f"{k}: {old.get(k)!r} -> {v!r}" for k, v in sorted(new.items())
+           if (old[k] != v if k in old else defaults.get(k, v) != v)]
+  diffs += [f"{k}: {old[k]!r} -> (not in this version)" for k in sorted(old) if k not in new]
+  if diffs:
     raise ValueError(f"{workdir} holds a run with a different config ({'; '.join(diffs)}); "
                      "use another --workdir")
 
@@ -78,21 +89,25 @@ def summary(results: dict) -> str:
 
 def run(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict:
   """Validates `config`, trains and evaluates in `workdir` (resuming if it holds a run of the
-  same config), writes config.json and results.json there, and returns the results."""
+  same config), writes config.json and results.json there (for RSIR runs: the per-round
+  entries of rounds.json), and returns the results."""
   config_check.validate(config)
+  config_check.check_devices(config)
   workdir = workdir or default_workdir(config)
   config_dict = config.to_dict()
-  _check_same_run(workdir, config_dict)
+  check_same_run(workdir, config_dict)
+  t0 = time.perf_counter()
+  split, data_info = load_split(config.data)  # before the workdir: bad data leaves no trace
   os.makedirs(workdir, exist_ok=True)
   trainer.write_json(os.path.join(workdir, "config.json"), config_dict)
   log.info("workdir %s", os.path.abspath(workdir))
-  t0 = time.perf_counter()
-  split, data_info = load_split(config.data)
   if config.rsir.rounds:
     entries = rounds.run_rounds(config, split, workdir)
     log.info("finished in %.0fs (this process)\n%s", time.perf_counter() - t0,
              rounds.summary(entries))
-    return {"rounds": entries, "data": data_info, "workdir": os.path.abspath(workdir)}
+    results = {"rounds": entries, "data": data_info, "workdir": os.path.abspath(workdir)}
+    trainer.write_json(os.path.join(workdir, "results.json"), results)
+    return results
   results = trainer.train_and_evaluate(config, split, workdir)
   results["data"] = data_info
   results["workdir"] = os.path.abspath(workdir)

@@ -12,7 +12,7 @@ from typing import Sequence
 import jax
 import numpy as np
 
-from rsir_jax import model, sampler
+from rsir_jax import model, parallel, sampler
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +34,19 @@ def _save_npz(path: str, **arrays) -> None:
 
 def generate_round(params, cfg: model.SASRecConfig, gen: sampler.GenConfig,
                    rows: Sequence[np.ndarray], copies: int, key: jax.Array,
-                   chunk_size: int, chunk_dir: str | None = None):
+                   chunk_size: int, chunk_dir: str | None = None, mesh=None):
   """Rolls out `copies` trajectories from every row with at least 2 items.
 
   Returns (items (N, max_len), lengths (N,), reasons (N,), source row index (N,)). With
   `chunk_dir`, finished chunks are stored there and reused on a rerun with the same inputs.
+  With a `mesh`, each chunk's trajectories are split over its devices (params replicated).
   """
   eligible = np.array([i for i, r in enumerate(rows) if len(r) >= 2], dtype=np.int64)
   if eligible.size == 0:
     raise ValueError("no training row has 2 or more items to generate from")
+  if mesh is not None:
+    parallel.check_divisible("rsir.chunk_size", chunk_size, mesh)
+    params = parallel.replicate(mesh, params)
   source_of = np.repeat(eligible, copies)
   sources = source_matrix([rows[i] for i in eligible], gen.max_len)
   sources_NxS = np.repeat(sources, copies, axis=0)
@@ -61,8 +65,11 @@ def generate_round(params, cfg: model.SASRecConfig, gen: sampler.GenConfig,
     lo, hi = c * chunk_size, min((c + 1) * chunk_size, n)
     # A short last chunk is filled with copies of real sources (then trimmed): same shape.
     idx = np.arange(lo, lo + chunk_size) % n if hi - lo < chunk_size else np.arange(lo, hi)
+    sources_BxS = sources_NxS[idx]
+    if mesh is not None:
+      sources_BxS = parallel.shard_batch(mesh, sources_BxS)
     items, lengths, reasons = jax.device_get(sampler.generate(
-        params, sources_NxS[idx], jax.random.fold_in(key, c), cfg=cfg, gen=gen))
+        params, sources_BxS, jax.random.fold_in(key, c), cfg=cfg, gen=gen))
     part = (items[:hi - lo], lengths[:hi - lo], reasons[:hi - lo])
     if path:
       _save_npz(path, items=part[0], lengths=part[1], reasons=part[2])

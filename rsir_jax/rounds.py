@@ -25,7 +25,7 @@ import jax
 import ml_collections
 import numpy as np
 
-from rsir_jax import augment, generation, sampler, trainer
+from rsir_jax import augment, generation, parallel, sampler, trainer
 from rsir_jax.data.split import LeaveOneOutSplit
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,8 @@ def run_rounds(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workd
   if gen.tau > split.num_items:
     raise ValueError(f"config.rsir.tau={gen.tau} exceeds the number of items {split.num_items}")
   gen_cfg = generator_config(config)
+  mesh = parallel.make_mesh(config.parallel.num_devices)
+  parallel.check_divisible("rsir.chunk_size", r.chunk_size, mesh)
   entries, synthetic, prev_params = [], [], None
   key = jax.random.key(config.seed)
   for k in range(r.rounds + 1):
@@ -163,7 +165,7 @@ def run_rounds(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workd
       t1 = time.perf_counter()
       items, lengths, reasons, _ = generation.generate_round(
           gen_params, model_cfg, gen, data_k.train, r.m, jax.random.fold_in(key, k),
-          r.chunk_size, os.path.join(round_dir, "generation"))
+          r.chunk_size, os.path.join(round_dir, "generation"), mesh=mesh)
       entry["time_s"]["generate"] = time.perf_counter() - t1
       t1 = time.perf_counter()
       new_rows, gen_counts = augment.augment(data_k.train, items, lengths, reasons, r.min_len)

@@ -25,7 +25,7 @@ import jax.numpy as jnp
 import ml_collections
 import numpy as np
 
-from rsir_jax import batching, checkpoint, evaluation, model, train_step
+from rsir_jax import batching, checkpoint, evaluation, model, parallel, train_step
 from rsir_jax.data.split import LeaveOneOutSplit
 
 log = logging.getLogger(__name__)
@@ -97,21 +97,27 @@ def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: s
   os.makedirs(workdir, exist_ok=True)
   tc, ec = config.train, config.eval
   cfg = model_config(config, split.num_items)
-  buckets = batching.make_train_buckets(split.train, cfg.max_len, config.data.bucket_lengths)
+  buckets = batching.make_train_buckets(split.train, cfg.max_len, config.data.bucket_lengths,
+                                        prefixes=tc.prefix_rows)
   if buckets.num_rows == 0:
     raise ValueError("no training sequence has 2 or more items: nothing to train on")
   valid_batches = batching.make_eval_batches(split.valid_inputs, split.valid_targets,
                                              cfg.max_len, config.data.bucket_lengths, ec.batch_size)
   test_batches = batching.make_eval_batches(split.test_inputs, split.test_targets,
                                             cfg.max_len, config.data.bucket_lengths, ec.batch_size)
+  mesh = parallel.make_mesh(config.parallel.num_devices)
+  parallel.check_divisible("train.batch_size", tc.batch_size, mesh)
+  parallel.check_divisible("eval.batch_size", ec.batch_size, mesh)
   step_fn = train_step.make_train_step(cfg, tc.loss, tc.num_negatives, tc.lr,
-                                       tc.weight_decay, tc.grad_clip)
+                                       tc.weight_decay, tc.grad_clip,
+                                       one_target_per_row=tc.prefix_rows, mesh=mesh)
   init_key, train_key = jax.random.split(jax.random.key(config.seed))
   optimizer = train_step.make_optimizer(tc.lr, tc.weight_decay, tc.grad_clip)
   state = train_step.init_state(cfg, optimizer, init_key)
   if init_params is not None:
     params = jax.tree_util.tree_map(jnp.copy, init_params)  # the state is donated
     state = {**state, "params": params, "opt_state": optimizer.init(params)}
+  state = parallel.replicate(mesh, state)  # restores below take this layout too
   best_params = jax.tree_util.tree_map(jnp.copy, state["params"])  # state gets donated
   meta = _fresh_meta()
 
@@ -121,17 +127,18 @@ def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: s
     restored, meta = ckpts.restore({"train": state, "best_params": best_params})
     state, best_params = restored["train"], restored["best_params"]
     log.info("resumed from step %d (epoch %d, batch %d)", int(state["step"]),
-                 meta["epoch"], meta["batch_in_epoch"])
+             meta["epoch"], meta["batch_in_epoch"])
   _write_jsonl(metrics_path, meta["history"])
   log.info("model: %d parameters; train rows %d (targets %d, %d too short), buckets %s; "
-               "loss %s", model.count_params(state["params"]), buckets.num_rows,
-               buckets.num_targets, buckets.num_skipped, buckets.sizes, tc.loss)
+           "loss %s", model.count_params(state["params"]), buckets.num_rows,
+           buckets.num_targets, buckets.num_skipped, buckets.sizes, tc.loss)
 
   def save(state, best_params, meta):
     ckpts.save(int(state["step"]), {"train": state, "best_params": best_params}, meta)
 
   def eval_all(params, batches, mask_history=ec.mask_history):
-    return evaluation.evaluate(params, cfg, batches, mask_history=mask_history, ks=tuple(ec.ks))
+    return evaluation.evaluate(params, cfg, batches, mask_history=mask_history, ks=tuple(ec.ks),
+                               mesh=mesh)
 
   while not meta["finished"]:
     epoch = meta["epoch"]
@@ -147,7 +154,7 @@ def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: s
       loss_sum, loss_batches, step = loss_sum + loss, loss_batches + 1, step + 1
       if tc.log_every_steps and step % tc.log_every_steps == 0:
         log.info("epoch %d step %d [%d/%d] loss %.4f", epoch, step, i + 1, len(plan),
-                     float(loss_sum) / loss_batches)
+                 float(loss_sum) / loss_batches)
       if tc.checkpoint_every_steps and step % tc.checkpoint_every_steps == 0 and i + 1 < len(plan):
         _check_finite(float(loss_sum), epoch, step, ckpts)
         save(state, best_params, {**meta, "batch_in_epoch": i + 1, "loss_sum": float(loss_sum),
@@ -181,7 +188,7 @@ def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: s
     save(state, best_params, meta)
     _append_jsonl(metrics_path, row)
     log.info("epoch %d loss %.4f | %.1fs, %.0f seq/s | valid %s%s", epoch + 1, epoch_loss,
-                 train_s, row["rows_per_s"], _fmt(valid), " *" if improved else "")
+             train_s, row["rows_per_s"], _fmt(valid), " *" if improved else "")
   ckpts.close()
 
   t2 = time.perf_counter()
@@ -190,6 +197,8 @@ def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: s
       "test": eval_all(best_params, test_batches),
       "best_epoch": meta["best_epoch"], "epochs_run": meta["epoch"],
       "loss": tc.loss, "num_negatives": tc.num_negatives if tc.loss == "sampled" else None,
+      "loss_norm": tc.loss_norm, "prefix_rows": tc.prefix_rows, "lr": tc.lr,
+      "batch_size": tc.batch_size, "num_devices": int(mesh.devices.size),
       "seed": config.seed, "dataset": config.data.name or config.data.path,
       "mask_history": ec.mask_history,
       "wall_time_s": meta["elapsed_s"], "final_eval_s": time.perf_counter() - t2,

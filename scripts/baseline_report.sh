@@ -24,3 +24,5 @@ run sasrec_beauty.py bce 1
 run sasrec_sports.py ce 1
 run sasrec_sports.py sampled 0
 run sasrec_sports.py bce 0
+run sasrec_sports.py sampled 1
+run sasrec_sports.py bce 1

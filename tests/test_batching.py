@@ -69,3 +69,19 @@ def test_eval_batches_recent_inputs_and_full_history():
     x, h = got[int(t)]
     np.testing.assert_array_equal(h, s)
     np.testing.assert_array_equal(x, s[-20:])
+
+
+def test_prefix_rows_hold_every_prefix_with_one_target_at_its_end():
+  seqs = _random_sequences(seed=2)
+  b = batching.make_train_buckets(seqs, max_len=20, bucket_lengths=(4, 8), prefixes=True)
+  assert b.num_skipped == sum(len(s) < 2 for s in seqs)
+  # Every item after the first is a target once, long sequences included (no window cut).
+  assert b.num_targets == b.num_rows == sum(len(s) - 1 for s in seqs if len(s) >= 2)
+  rows = []
+  for inputs, targets in zip(b.inputs, b.targets):
+    for x, y in zip(inputs, targets):
+      n = int((x > 0).sum())
+      assert np.all(x[n:] == 0) and np.flatnonzero(y).tolist() == [n - 1]
+      rows.append(tuple(x[:n]) + (int(y[n - 1]),))
+  want = [tuple(s[max(0, t - 20):t + 1]) for s in seqs for t in range(1, len(s))]
+  assert sorted(rows) == sorted(want)

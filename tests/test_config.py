@@ -70,9 +70,21 @@ def test_default_workdir_follows_the_config():
 
 def test_a_workdir_refuses_a_different_config(tmp_path):
   c = default_config.get_base_config()
-  experiment._check_same_run(str(tmp_path), c.to_dict())  # empty: fine
+  experiment.check_same_run(str(tmp_path), c.to_dict())  # empty: fine
   with open(tmp_path / "config.json", "w") as f:
     json.dump(c.to_dict(), f)
   c.train.lr = 0.01
   with pytest.raises(ValueError, match="train.lr"):
-    experiment._check_same_run(str(tmp_path), c.to_dict())
+    experiment.check_same_run(str(tmp_path), c.to_dict())
+
+
+def test_a_field_added_later_matches_only_at_its_default(tmp_path):
+  c = default_config.get_base_config()
+  stored = c.to_dict()
+  del stored["train"]["loss_norm"]  # a run started before the field existed
+  with open(tmp_path / "config.json", "w") as f:
+    json.dump(stored, f)
+  experiment.check_same_run(str(tmp_path), c.to_dict())  # default value: the same run
+  c.train.loss_norm = "per_target"
+  with pytest.raises(ValueError, match="train.loss_norm"):
+    experiment.check_same_run(str(tmp_path), c.to_dict())

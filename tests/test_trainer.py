@@ -88,3 +88,22 @@ def test_per_target_norm_equal_to_the_batch_count_is_the_batch_mean():
   assert float(loss_a) == float(loss_b)
   for p, q in zip(jax.tree_util.tree_leaves(a["params"]), jax.tree_util.tree_leaves(b["params"])):
     np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("loss", ["ce", "sampled"])
+def test_prefix_rows_train_the_same_targets_as_sequence_rows(loss):
+  """Without dropout, a batch of all prefixes of some sequences has the same loss as a batch
+  of those sequences: the same targets, seen through the same causal contexts."""
+  split = _tiny_split()
+  c = _tiny_config()
+  c.model.dropout = c.model.attn_dropout = 0.0
+  cfg = trainer.model_config(c, split.num_items)
+  seqs = [s for s in split.train if 2 <= len(s) <= cfg.max_len + 1][:6]
+  fresh = lambda: train_step.init_state(cfg, train_step.make_optimizer(1e-3), jax.random.key(0))
+  values = []
+  for prefixes in (False, True):
+    b = trainer.batching.make_train_buckets(seqs, cfg.max_len, (), prefixes=prefixes)
+    x, y = trainer.batching.gather_batch(b, 0, np.arange(b.num_rows), 64)
+    step = train_step.make_train_step(cfg, loss, 8, 1e-3, one_target_per_row=prefixes)
+    values.append(float(step(fresh(), x, y, jax.random.key(1))[1]))
+  assert values[0] == pytest.approx(values[1], rel=1e-5)

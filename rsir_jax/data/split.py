@@ -80,7 +80,7 @@ def leave_one_out(sequences: Sequence[np.ndarray], num_items: int | None = None
   num_train_only = len(train) - len(eval_users)
   if num_train_only:
     log.warning("%d of %d users have fewer than %d items: used for training only, "
-                    "not evaluated", num_train_only, len(train), MIN_EVAL_LEN)
+                "not evaluated", num_train_only, len(train), MIN_EVAL_LEN)
   else:
     log.info("leave-one-out: all %d users are evaluated", len(train))
   return LeaveOneOutSplit(

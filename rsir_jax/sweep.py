@@ -1,0 +1,213 @@
+"""Sweeps: one experiment per point of a grid of config overrides, each in its own subfolder
+of the sweep's workdir, with a summary across the points.
+
+  python launch.py --config=configs/rsir_sasrec_beauty.py --config.rsir.rounds=1 \
+      --sweep='rsir.tau=1,5,20,100' --workdir=runs/tau_sweep
+  --sweep='rsir.tau=5,20;rsir.p=0.2,0.5'   the cartesian product of several fields
+  --sweep=config                           the points of the config file's get_sweep()
+
+Points run one after another in this process, so compiled functions are reused wherever the
+shapes are equal. Rerunning resumes the unfinished point and skips finished ones. The summary
+(`sweep.csv`, `sweep.md`, `sweep_<metric>.png`) is rewritten after every point.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import itertools
+import json
+import logging
+import os
+from typing import Any, Sequence
+
+import ml_collections
+
+from rsir_jax import config_check, experiment, trainer
+
+log = logging.getLogger(__name__)
+
+METRICS = ("recall@10", "ndcg@10", "recall@20", "ndcg@20")
+
+
+def _field(config: ml_collections.ConfigDict, path: str):
+  node = config
+  for part in path.split("."):
+    if not isinstance(node, ml_collections.ConfigDict) or part not in node:
+      raise ValueError(f"sweep field {path!r} is not a config field")
+    node = node[part]
+  if isinstance(node, ml_collections.ConfigDict):
+    raise ValueError(f"sweep field {path!r} is a section, not a field")
+  return node
+
+
+def _parse_value(path: str, text: str, like: Any):
+  text = text.strip()
+  try:
+    if isinstance(like, bool):
+      if text.lower() not in ("true", "false"):
+        raise ValueError
+      return text.lower() == "true"
+    if isinstance(like, int):
+      return int(text)
+    if isinstance(like, float):
+      return float(text)
+    if isinstance(like, str):
+      return text
+  except ValueError:
+    pass
+  raise ValueError(f"sweep value {text!r} for {path} is not a {type(like).__name__}")
+
+
+def parse_grid(spec: str, config: ml_collections.ConfigDict) -> list[dict]:
+  """'a.b=1,2;c.d=x,y' -> the 4 override dicts of the cartesian product, values typed like
+  the config's fields."""
+  fields, choices = [], []
+  for part in (p.strip() for p in spec.split(";")):
+    if not part:
+      continue
+    path, sep, values = part.partition("=")
+    path = path.strip()
+    if not sep or not values.strip():
+      raise ValueError(f"sweep part {part!r} must look like field=value1,value2")
+    like = _field(config, path)
+    fields.append(path)
+    choices.append([_parse_value(path, v, like) for v in values.split(",")])
+  if not fields:
+    raise ValueError(f"empty sweep {spec!r}")
+  return [dict(zip(fields, combo)) for combo in itertools.product(*choices)]
+
+
+def apply_overrides(config: ml_collections.ConfigDict, overrides: dict) -> ml_collections.ConfigDict:
+  """A copy of `config` with the dotted-path `overrides` set."""
+  out = ml_collections.ConfigDict(config.to_dict())
+  for path, value in overrides.items():
+    _field(out, path)
+    *sections, name = path.split(".")
+    node = out
+    for s in sections:
+      node = node[s]
+    node[name] = value
+  return out
+
+
+def point_name(overrides: dict) -> str:
+  """The subfolder of a point, e.g. 'rsir.tau=5,rsir.p=0.5'."""
+  return ",".join(f"{k}={v}" for k, v in overrides.items()).replace("/", "_")
+
+
+def _final_entry(results: dict) -> dict:
+  """What a point reports: its last round for an RSIR run, else the run itself."""
+  if "rounds" in results:
+    return results["rounds"][-1]
+  return results
+
+
+def summary_rows(points: Sequence[dict], results: Sequence[dict]) -> list[dict]:
+  """One flat row per point: its overrides, then the test metrics it ends with (the last
+  round for RSIR runs, with the gain over its round 0), then validation NDCG@20."""
+  rows = []
+  for overrides, res in zip(points, results):
+    final = _final_entry(res)
+    row = dict(overrides)
+    row.update({f"test_{m}": final["test"][m] for m in METRICS})
+    row["valid_ndcg@20"] = final["valid"]["ndcg@20"]
+    if "rounds" in res:
+      base = res["rounds"][0]["test"]
+      row["rounds"] = len(res["rounds"]) - 1
+      row["gain_recall@10"] = final["test"]["recall@10"] - base["recall@10"]
+      row["rows_added"] = sum(e.get("generation", {}).get("rows_added", 0) for e in res["rounds"])
+    rows.append(row)
+  return rows
+
+
+def write_summary(workdir: str, points: Sequence[dict], results: Sequence[dict]) -> None:
+  """sweep.csv, sweep.md and one plot per metric (metric against each swept field, and
+  against the round for RSIR runs)."""
+  rows = summary_rows(points, results)
+  columns = list(dict.fromkeys(k for r in rows for k in r))
+  tmp = os.path.join(workdir, "sweep.csv.tmp")
+  with open(tmp, "w", newline="") as f:
+    writer = csv.DictWriter(f, columns)
+    writer.writeheader()
+    writer.writerows(rows)
+  os.replace(tmp, os.path.join(workdir, "sweep.csv"))
+  fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
+  lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+  lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+  with open(os.path.join(workdir, "sweep.md"), "w") as f:
+    f.write("\n".join(lines) + "\n")
+  _plot(workdir, points, results)
+
+
+def _plot(workdir: str, points: Sequence[dict], results: Sequence[dict]) -> None:
+  import matplotlib
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt
+  fields = list(dict.fromkeys(k for p in points for k in p))
+  has_rounds = any("rounds" in r for r in results)
+  panels = fields + (["round"] if has_rounds else [])
+  for metric in ("recall@10", "ndcg@10"):
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 3.5), squeeze=False)
+    for ax, x in zip(axes[0], panels):
+      if x == "round":
+        for p, r in zip(points, results):
+          if "rounds" in r:
+            ax.plot([e["round"] for e in r["rounds"]], [e["test"][metric] for e in r["rounds"]],
+                    marker="o", label=point_name(p))
+        ax.legend(fontsize=7)
+      else:  # one line per combination of the other fields
+        others = [f for f in fields if f != x]
+        groups: dict[tuple, list] = {}
+        for p, r in zip(points, results):
+          groups.setdefault(tuple(p.get(f) for f in others), []).append(
+              (p.get(x), _final_entry(r)["test"][metric]))
+        for key, pts in groups.items():
+          pts.sort(key=lambda t: t[0])
+          label = ",".join(f"{f}={v}" for f, v in zip(others, key)) or None
+          ax.plot([str(a) for a, _ in pts], [b for _, b in pts], marker="o", label=label)
+        if others:
+          ax.legend(fontsize=7)
+      ax.set_xlabel(x)
+      ax.set_ylabel(f"test {metric}")
+      ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(os.path.join(workdir, f"sweep_{metric.replace('@', '')}.png"), dpi=110)
+    plt.close(fig)
+
+
+def points_from_config_file(path: str) -> list[dict]:
+  """The points of `get_sweep()` in the config file at `path` (a list of override dicts)."""
+  spec = importlib.util.spec_from_file_location("sweep_config", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  if not hasattr(module, "get_sweep"):
+    raise ValueError(f"{path} defines no get_sweep(); pass --sweep='field=v1,v2' instead")
+  return [dict(p) for p in module.get_sweep()]
+
+
+def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir: str) -> list[dict]:
+  """Runs (or resumes, or skips when finished) every point in `workdir/<point name>`;
+  returns the per-point results and writes the summary after each point."""
+  if not points:
+    raise ValueError("a sweep needs at least one point")
+  configs = [apply_overrides(config, p) for p in points]
+  for c in configs:  # every point is checked before any of them runs
+    config_check.validate(c)
+  os.makedirs(workdir, exist_ok=True)
+  trainer.write_json(os.path.join(workdir, "sweep.json"),
+                     {"base": config.to_dict(), "points": list(points)})
+  results = []
+  for i, (p, c) in enumerate(zip(points, configs)):
+    point_dir = os.path.join(workdir, point_name(p))
+    done = os.path.join(point_dir, "results.json")
+    if os.path.exists(done):
+      experiment.check_same_run(point_dir, c.to_dict())
+      with open(done) as f:
+        results.append(json.load(f))
+      log.info("sweep point %d/%d %s: finished earlier", i + 1, len(points), point_name(p))
+    else:
+      log.info("sweep point %d/%d %s", i + 1, len(points), point_name(p))
+      results.append(experiment.run(c, point_dir))
+    write_summary(workdir, points[:i + 1], results)
+  return results
