@@ -72,6 +72,12 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _require(20 in e.ks, "eval.ks", e.ks, "must include 20 (early stopping uses NDCG@20)")
   _require(isinstance(c.parallel.num_devices, int) and c.parallel.num_devices >= 0,
            "parallel.num_devices", c.parallel.num_devices, "must be an integer >= 0")
+  _require(isinstance(c.parallel.distributed, bool), "parallel.distributed",
+           c.parallel.distributed, "must be True or False")
+  _require(isinstance(c.parallel.num_processes, int) and c.parallel.num_processes >= 0,
+           "parallel.num_processes", c.parallel.num_processes, "must be an integer >= 0")
+  _require(isinstance(c.parallel.process_id, int) and c.parallel.process_id >= -1,
+           "parallel.process_id", c.parallel.process_id, "must be an integer >= -1")
   _validate_rsir(c)
 
 

@@ -23,8 +23,11 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         stop_after_steps (0 = off; stops as a crash would, for testing resume).
   eval.*                batch_size, mask_history (exclude input items from the ranking),
                         also_unmasked (also log unmasked validation metrics), ks.
-  parallel.num_devices  local devices to split batches over (0 = all; data parallel, params
+  parallel.num_devices  devices to split batches over (0 = all; data parallel, params
                         replicated; batch sizes must be multiples of it).
+  parallel.distributed  True: a multi-host run (jax.distributed.initialize); coordinator
+                        ('host:port'), num_processes and process_id (-1) may stay unset
+                        where JAX detects them (Cloud TPU VMs).
   rsir.rounds           K self-improvement rounds (0 = the baseline alone).
   rsir.*                m (trajectories per source), tau (rank threshold), p (exploitation
                         probability), fidelity (False = the ablation), drop_failed, start
@@ -77,6 +80,10 @@ def get_base_config() -> ml_collections.ConfigDict:
 
   c.parallel = ml_collections.ConfigDict()
   c.parallel.num_devices = 0
+  c.parallel.distributed = False
+  c.parallel.coordinator = ""
+  c.parallel.num_processes = 0
+  c.parallel.process_id = -1
 
   c.eval = ml_collections.ConfigDict()
   c.eval.batch_size = 512

@@ -14,7 +14,7 @@ import time
 
 import ml_collections
 
-from rsir_jax import config_check, default_config, rounds, trainer
+from rsir_jax import config_check, default_config, parallel, rounds, trainer
 from rsir_jax.data.load import load_split
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,9 @@ def run(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict:
   same config), writes config.json and results.json there (for RSIR runs: the per-round
   entries of rounds.json), and returns the results."""
   config_check.validate(config)
+  parallel.initialize(config.parallel)
+  if not parallel.is_primary():  # one process reports; the others only log problems
+    logging.getLogger("rsir_jax").setLevel(logging.WARNING)
   config_check.check_devices(config)
   workdir = workdir or default_workdir(config)
   config_dict = config.to_dict()
@@ -99,7 +102,7 @@ def run(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict:
   t0 = time.perf_counter()
   split, data_info = load_split(config.data)  # before the workdir: bad data leaves no trace
   os.makedirs(workdir, exist_ok=True)
-  trainer.write_json(os.path.join(workdir, "config.json"), config_dict)
+  trainer.write_json(os.path.join(workdir, "config.json"), config_dict)  # process 0 only
   log.info("workdir %s", os.path.abspath(workdir))
   if config.rsir.rounds:
     entries = rounds.run_rounds(config, split, workdir)

@@ -68,10 +68,13 @@ def generate_round(params, cfg: model.SASRecConfig, gen: sampler.GenConfig,
     sources_BxS = sources_NxS[idx]
     if mesh is not None:
       sources_BxS = parallel.shard_batch(mesh, sources_BxS)
-    items, lengths, reasons = jax.device_get(sampler.generate(
-        params, sources_BxS, jax.random.fold_in(key, c), cfg=cfg, gen=gen))
+    chunk_key = jax.random.fold_in(key, c)
+    if mesh is not None:
+      chunk_key = parallel.replicate(mesh, chunk_key)
+    items, lengths, reasons = parallel.to_host(sampler.generate(
+        params, sources_BxS, chunk_key, cfg=cfg, gen=gen))
     part = (items[:hi - lo], lengths[:hi - lo], reasons[:hi - lo])
-    if path:
+    if path and parallel.is_primary():
       _save_npz(path, items=part[0], lengths=part[1], reasons=part[2])
     parts.append(part)
     generated += hi - lo

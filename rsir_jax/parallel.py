@@ -1,9 +1,14 @@
-"""Data parallelism over the local devices with JAX's own machinery.
+"""Data parallelism over devices and hosts with JAX's own machinery.
 
 One mesh axis, "data". Parameters and optimizer state are replicated on every device; every
 batch (training rows, evaluation users, generation sources) is split along its first axis.
 The jitted functions are the same on one device and on many: XLA inserts the cross-device
 reductions (the mean loss, the metric sums, "is any trajectory still running").
+
+Several hosts (`parallel.distributed`): every process runs the same program on the same data
+and the same batch plan; `jax.distributed.initialize` joins them, the mesh spans all their
+devices, and each process places only its own slice of every batch on its devices (global
+arrays built by `jax.make_array_from_callback`). Files are written by process 0 only.
 
 Random numbers do not depend on the layout (JAX's partitionable threefry, on by default), so
 one device and N devices train the same model up to float summation order.
@@ -13,14 +18,40 @@ from __future__ import annotations
 
 import jax
 import numpy as np
+from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 DATA_AXIS = "data"
 
 
+def initialize(parallel_config) -> None:
+  """Joins the processes of a multi-host run (`parallel.distributed`); a no-op otherwise.
+  The coordinator fields may stay empty where JAX finds them itself (Cloud TPU VMs)."""
+  if not parallel_config.distributed or jax.distributed.is_initialized():
+    return
+  # Cross-process collectives on CPU (a laptop test, or CPU hosts) go through gloo.
+  jax.config.update("jax_cpu_collectives_implementation", "gloo")
+  jax.distributed.initialize(
+      coordinator_address=parallel_config.coordinator or None,
+      num_processes=parallel_config.num_processes or None,
+      process_id=parallel_config.process_id if parallel_config.process_id >= 0 else None)
+
+
+def is_primary() -> bool:
+  """True in the process that writes files and logs (process 0)."""
+  return jax.process_index() == 0
+
+
+def sync(name: str) -> None:
+  """Waits until every process reaches this point (after process 0 wrote shared files)."""
+  if jax.process_count() > 1:
+    multihost_utils.sync_global_devices(name)
+
+
 def make_mesh(num_devices: int = 0) -> Mesh:
-  """A 1-D mesh over the first `num_devices` local devices (0 = all of them)."""
-  devices = jax.local_devices()
+  """A 1-D mesh over the first `num_devices` devices (0 = all of them): the local devices in
+  a single process, every process's devices in a multi-host run."""
+  devices = jax.devices() if jax.process_count() > 1 else jax.local_devices()
   if num_devices > len(devices):
     raise ValueError(f"parallel.num_devices={num_devices} but only {len(devices)} "
                      f"{devices[0].platform} device(s) are visible")
@@ -45,13 +76,40 @@ def check_divisible(field: str, size: int, mesh: Mesh) -> None:
                      f"use e.g. {field}={max(n, size - size % n)} or set parallel.num_devices")
 
 
+def _global(x, sharding: NamedSharding):
+  """A global array with `sharding` from a value every process holds in full."""
+  if isinstance(x, jax.Array) and x.sharding == sharding:
+    return x
+  if isinstance(x, jax.Array) and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+    impl = jax.random.key_impl(x)
+    return jax.random.wrap_key_data(_global(jax.random.key_data(x), sharding), impl=impl)
+  host = np.asarray(jax.device_get(x))
+  return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+
 def replicate(mesh: Mesh, tree):
-  """Places every array of `tree` on every device of `mesh`."""
-  return jax.device_put(tree, replicated(mesh))
+  """Places every array of `tree` (PRNG keys included) on every device of `mesh`."""
+  if jax.process_count() == 1:
+    return jax.device_put(tree, replicated(mesh))
+  return jax.tree_util.tree_map(lambda x: _global(x, replicated(mesh)), tree)
 
 
 def shard_batch(mesh: Mesh, *arrays: np.ndarray):
-  """Places host arrays on the devices, each split along its first axis."""
+  """Places host arrays on the devices, each split along its first axis. With several
+  processes, each holds the whole batch and transfers only its own slice."""
   sharding = batch_sharded(mesh)
-  placed = tuple(jax.device_put(a, sharding) for a in arrays)
+  if jax.process_count() == 1:
+    placed = tuple(jax.device_put(a, sharding) for a in arrays)
+  else:
+    placed = tuple(_global(a, sharding) for a in arrays)
   return placed if len(placed) != 1 else placed[0]
+
+
+def to_host(tree):
+  """Host numpy copies of (possibly sharded, possibly multi-host) arrays, whole on every
+  process."""
+  if jax.process_count() == 1:
+    return jax.device_get(tree)
+  return jax.tree_util.tree_map(
+      lambda x: np.asarray(x) if x.is_fully_replicated
+      else np.asarray(multihost_utils.process_allgather(x, tiled=True)), tree)

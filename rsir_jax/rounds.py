@@ -53,7 +53,9 @@ def generator_config(config: ml_collections.ConfigDict) -> ml_collections.Config
 
 
 def save_rows(path: str, rows) -> None:
-  """Stores int sequences as one flat array and offsets (atomically)."""
+  """Stores int sequences as one flat array and offsets (atomically; process 0 only)."""
+  if not parallel.is_primary():
+    return
   lengths = np.array([len(r) for r in rows], np.int64)
   flat = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
   tmp = path + ".tmp.npz"
@@ -69,6 +71,8 @@ def load_rows(path: str) -> list[np.ndarray]:
 
 
 def _write_tables(workdir: str, entries: list[dict]) -> None:
+  if not parallel.is_primary():
+    return
   trainer.write_json(os.path.join(workdir, "rounds.json"), entries)
   ks = sorted({k for e in entries for k in e["test"]})
   columns = (["round"] + [f"test_{k}" for k in ks] + [f"valid_{k}" for k in ks]
@@ -175,8 +179,11 @@ def run_rounds(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workd
       next_dir = os.path.join(workdir, f"round_{k + 1}")
       os.makedirs(next_dir, exist_ok=True)
       save_rows(os.path.join(next_dir, "dataset.npz"), synthetic + new_rows)
+    parallel.sync(f"round {k} data written")  # every process reads round k + 1's data
     trainer.write_json(done_path, entry)  # last: the round is now durable
-    shutil.rmtree(os.path.join(round_dir, "generation"), ignore_errors=True)
+    parallel.sync(f"round {k} finished")
+    if parallel.is_primary():
+      shutil.rmtree(os.path.join(round_dir, "generation"), ignore_errors=True)
     entries.append(entry)
     _write_tables(workdir, entries)
   _write_tables(workdir, entries)

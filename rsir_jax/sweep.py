@@ -23,7 +23,7 @@ from typing import Any, Sequence
 
 import ml_collections
 
-from rsir_jax import config_check, experiment, trainer
+from rsir_jax import config_check, experiment, parallel, trainer
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +124,8 @@ def summary_rows(points: Sequence[dict], results: Sequence[dict]) -> list[dict]:
 def write_summary(workdir: str, points: Sequence[dict], results: Sequence[dict]) -> None:
   """sweep.csv, sweep.md and one plot per metric (metric against each swept field, and
   against the round for RSIR runs)."""
+  if not parallel.is_primary():
+    return
   rows = summary_rows(points, results)
   columns = list(dict.fromkeys(k for r in rows for k in r))
   tmp = os.path.join(workdir, "sweep.csv.tmp")

@@ -56,6 +56,8 @@ def _fresh_meta() -> dict:
 
 
 def _write_jsonl(path: str, rows: list[dict]) -> None:
+  if not parallel.is_primary():
+    return
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
     for row in rows:
@@ -64,6 +66,8 @@ def _write_jsonl(path: str, rows: list[dict]) -> None:
 
 
 def _append_jsonl(path: str, row: dict) -> None:
+  if not parallel.is_primary():
+    return
   with open(path, "a") as f:
     f.write(json.dumps(row) + "\n")
     f.flush()
@@ -71,7 +75,9 @@ def _append_jsonl(path: str, row: dict) -> None:
 
 
 def write_json(path: str, obj: Any) -> None:
-  """Writes JSON atomically (temp file, then rename)."""
+  """Writes JSON atomically (temp file, then rename); only process 0 writes."""
+  if not parallel.is_primary():
+    return
   tmp = path + ".tmp"
   with open(tmp, "w") as f:
     json.dump(obj, f, indent=2)
@@ -112,6 +118,7 @@ def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: s
                                        tc.weight_decay, tc.grad_clip,
                                        one_target_per_row=tc.prefix_rows, mesh=mesh)
   init_key, train_key = jax.random.split(jax.random.key(config.seed))
+  train_key = parallel.replicate(mesh, train_key)
   optimizer = train_step.make_optimizer(tc.lr, tc.weight_decay, tc.grad_clip)
   state = train_step.init_state(cfg, optimizer, init_key)
   if init_params is not None:
@@ -144,12 +151,14 @@ def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: s
     epoch = meta["epoch"]
     plan = batching.epoch_plan(buckets, tc.batch_size, config.seed, epoch)
     norm = buckets.num_targets / len(plan) if tc.loss_norm == "per_target" else 0.0
+    norm = parallel.replicate(mesh, np.float32(norm))
     t0 = time.perf_counter()
     loss_sum = jnp.asarray(meta["loss_sum"], jnp.float32)
     loss_batches = meta["loss_batches"]
     step = int(state["step"])  # a host-side copy, so the loop never waits on the device
     for i in range(meta["batch_in_epoch"], len(plan)):
-      inputs_BxL, targets_BxL = batching.gather_batch(buckets, *plan[i], tc.batch_size)
+      inputs_BxL, targets_BxL = parallel.shard_batch(
+          mesh, *batching.gather_batch(buckets, *plan[i], tc.batch_size))
       state, loss = step_fn(state, inputs_BxL, targets_BxL, train_key, norm)
       loss_sum, loss_batches, step = loss_sum + loss, loss_batches + 1, step + 1
       if tc.log_every_steps and step % tc.log_every_steps == 0:

@@ -1,8 +1,10 @@
-"""Data parallelism: one device and four simulated CPU devices give the same RSIR round;
-batch sizes that do not split over the devices fail with a clear message."""
+"""Data parallelism: one device, four simulated CPU devices, and two processes joined over
+loopback (JAX's CPU collectives) give the same RSIR round; batch sizes that do not split over
+the devices fail with a clear message."""
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -13,14 +15,32 @@ from rsir_jax import config_check, default_config, parallel
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _run_worker(num_devices: int, workdir: str) -> dict:
-  env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4",
+def _worker(args, devices: int = 4) -> subprocess.Popen:
+  env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
          "JAX_PLATFORMS": "cpu", "PYTHONPATH": _ROOT}
-  out = subprocess.run([sys.executable, os.path.join(_ROOT, "tests", "parallel_worker.py"),
-                        str(num_devices), workdir], env=env, capture_output=True, text=True,
-                       timeout=600)
-  assert out.returncode == 0, out.stderr[-3000:]
-  return json.loads(out.stdout.strip().splitlines()[-1])
+  return subprocess.Popen([sys.executable, os.path.join(_ROOT, "tests", "parallel_worker.py"),
+                           *map(str, args)], env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+
+
+def _result(proc: subprocess.Popen) -> dict:
+  out, err = proc.communicate(timeout=600)
+  assert proc.returncode == 0, err[-3000:]
+  return json.loads(out.strip().splitlines()[-1])
+
+
+def _run_worker(num_devices: int, workdir: str) -> dict:
+  return _result(_worker([num_devices, workdir]))
+
+
+def _assert_same_rounds(a_rounds, b_rounds):
+  assert len(a_rounds) == len(b_rounds) == 2
+  for a, b in zip(a_rounds, b_rounds):
+    assert a["data"] == b["data"]  # the same trajectories were kept
+    assert a.get("generation") == b.get("generation")
+    for split in ("valid", "test"):
+      for k, v in a[split].items():
+        assert b[split][k] == pytest.approx(v, abs=1e-6), (a["round"], split, k)
 
 
 def test_one_and_four_devices_give_the_same_round(tmp_path):
@@ -30,13 +50,24 @@ def test_one_and_four_devices_give_the_same_round(tmp_path):
   assert (one["mesh"], four["mesh"]) == (1, 4)
   assert one["batch_30_error"] is None
   assert "train.batch_size=30 must be a multiple of the number of devices (4)" in four["batch_30_error"]
-  assert len(one["rounds"]) == len(four["rounds"]) == 2
-  for a, b in zip(one["rounds"], four["rounds"]):
-    assert a["data"] == b["data"]  # the same trajectories were kept
-    assert a.get("generation") == b.get("generation")
-    for split in ("valid", "test"):
-      for k, v in a[split].items():
-        assert b[split][k] == pytest.approx(v, abs=1e-6), (a["round"], split, k)
+  _assert_same_rounds(one["rounds"], four["rounds"])
+
+
+def test_two_processes_match_one(tmp_path):
+  """Two processes, one CPU device each, one shared workdir, joined by
+  jax.distributed.initialize over loopback: the same round as a single process."""
+  with socket.socket() as s:
+    s.bind(("localhost", 0))
+    port = s.getsockname()[1]
+  shared = str(tmp_path / "two")
+  procs = [_worker([0, shared, i, 2, port], devices=1) for i in range(2)]
+  single = _run_worker(1, str(tmp_path / "one"))
+  results = [_result(p) for p in procs]
+  for r in results:
+    assert (r["processes"], r["devices"], r["mesh"]) == (2, 2, 2)
+    _assert_same_rounds(single["rounds"], r["rounds"])
+  with open(os.path.join(shared, "rounds.json")) as f:  # written once, by process 0
+    assert [e["round"] for e in json.load(f)] == [0, 1]
 
 
 def test_batch_sizes_must_split_over_the_devices():
