@@ -2,7 +2,9 @@
 
 Layout of a workdir with K rounds:
   round_<k>/dataset.npz     synthetic rows of D_k (absent for k = 0: D_0 is the real data)
-  round_<k>/train/          the trainer's workdir (checkpoints, metrics.jsonl)
+  round_<k>/train/          the trainer's workdir (checkpoints, metrics.jsonl); absent when
+                            round k - 1 added no rows (same data, same seed: same model,
+                            reused from the round named by `trained_in_round`)
   round_<k>/generator/      the generator's training run, when weak-to-strong
   round_<k>/generation/     finished generation chunks (removed once the round is durable)
   round_<k>/round.json      written last: the round is finished only once this exists
@@ -150,12 +152,19 @@ def run_rounds(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workd
     log.info("round %d: %d rows (%d synthetic, %.1f%% of interactions)", k, counts["rows"],
              counts["synthetic_rows"], 100 * counts["synthetic_share"])
     t0 = time.perf_counter()
-    results, best_params = trainer.train(config, data_k, os.path.join(round_dir, "train"),
+    train_dir, trained_in = os.path.join(round_dir, "train"), k
+    if k > 0 and not r.finetune and entries[-1]["generation"]["rows_added"] == 0:
+      # D_k is D_{k-1} and training from scratch is deterministic: f_k is f_{k-1}.
+      trained_in = entries[-1].get("trained_in_round", k - 1)
+      train_dir = os.path.join(workdir, f"round_{trained_in}", "train")
+      log.info("round %d: no rows were added, so its model is round %d's", k, trained_in)
+    results, best_params = trainer.train(config, data_k, train_dir,
                                          init_params=prev_params if r.finetune else None)
     prev_params = best_params
     entry = {"round": k, "valid": results["valid"], "test": results["test"],
              "best_epoch": results["best_epoch"], "loss": results["loss"], "seed": config.seed,
-             "data": counts, "time_s": {"train": results["wall_time_s"]}}
+             "data": counts, "trained_in_round": trained_in,
+             "time_s": {"train": results["wall_time_s"] if trained_in == k else 0.0}}
     log.info("round %d test recall@10 %.4f ndcg@10 %.4f (train %.0fs in this process)", k,
              results["test"]["recall@10"], results["test"]["ndcg@10"], time.perf_counter() - t0)
     if k < r.rounds:

@@ -132,3 +132,13 @@ def test_finetune_and_weak_to_strong_run(tmp_path):
                               _split(), str(tmp_path))
   assert "generator" in entries[0] and len(entries) == 2
   assert os.path.exists(tmp_path / "round_0" / "generator" / "checkpoints")
+
+
+def test_a_round_that_adds_nothing_reuses_the_previous_model(tmp_path, monkeypatch):
+  real = augment.augment
+  monkeypatch.setattr(rounds.augment, "augment",
+                      lambda *a, **k: ([], {**real(*a, **k)[1], "rows_added": 0}))
+  entries = rounds.run_rounds(_config(rounds=2), _split(), str(tmp_path))
+  assert [e["trained_in_round"] for e in entries] == [0, 0, 0]
+  assert not os.path.exists(tmp_path / "round_1" / "train")
+  assert entries[2]["test"] == entries[0]["test"] and entries[2]["time_s"]["train"] == 0.0
