@@ -1,11 +1,13 @@
 """Training and evaluation throughput of the baseline trainer, bucketed vs fixed padding.
 
-  python -m benchmarks.bench_baseline [--dataset=beauty] [--loss=ce] [--epochs=1]
+  python -m benchmarks.bench_baseline [--dataset=beauty] [--loss=ce] [--epochs=1] [--prefix_rows]
 
-For each batching (length buckets from the default config, and every row padded to max_len),
-it compiles, runs one warm-up epoch, then times `--epochs` epochs of training (sequences/s,
-targets/s) and a full-ranking evaluation of all validation users (users/s). Both are measured
-in the same process, so the ratio is meaningful even on a noisy machine.
+For each batching (sequence rows in length buckets from the default config, sequence rows
+padded to max_len, and with --prefix_rows one row per prefix in length buckets with 2048 rows
+per batch, the per-dataset configs' setup), it compiles, runs one warm-up epoch, then times
+`--epochs` epochs of training (rows/s, targets/s) and a full-ranking evaluation of all
+validation users (users/s). All are measured in the same process, so the ratios are
+meaningful even on a noisy machine.
 """
 
 import time
@@ -19,13 +21,15 @@ from rsir_jax.data.load import load_split
 _DATASET = flags.DEFINE_string("dataset", "beauty", "Named dataset.")
 _LOSS = flags.DEFINE_string("loss", "ce", "Loss (ce, sampled, bce).")
 _EPOCHS = flags.DEFINE_integer("epochs", 1, "Timed epochs per batching.")
+_PREFIX = flags.DEFINE_bool("prefix_rows", False, "Also time prefix rows (batch 2048).")
 
 
-def _time_training(config, split, bucket_lengths, epochs):
+def _time_training(config, split, bucket_lengths, epochs, prefixes=False):
   cfg = trainer.model_config(config, split.num_items)
   tc = config.train
-  buckets = batching.make_train_buckets(split.train, cfg.max_len, bucket_lengths)
-  step = train_step.make_train_step(cfg, tc.loss, tc.num_negatives, tc.lr)
+  buckets = batching.make_train_buckets(split.train, cfg.max_len, bucket_lengths, prefixes)
+  step = train_step.make_train_step(cfg, tc.loss, tc.num_negatives, tc.lr,
+                                    one_target_per_row=prefixes)
   state = train_step.init_state(cfg, train_step.make_optimizer(tc.lr), jax.random.key(0))
   key = jax.random.key(1)
 
@@ -45,10 +49,11 @@ def _time_training(config, split, bucket_lengths, epochs):
     state = one_epoch(state, e + 1)
   epoch_s = (time.perf_counter() - t0) / epochs
   padded = sum(x.size for x in buckets.inputs)
+  real = sum(int((x > 0).sum()) for x in buckets.inputs)
   return state["params"], {"buckets": buckets.sizes, "first_epoch_s": warm_s, "epoch_s": epoch_s,
-                           "seq_per_s": buckets.num_rows / epoch_s,
+                           "rows_per_s": buckets.num_rows / epoch_s,
                            "targets_per_s": buckets.num_targets / epoch_s,
-                           "padding_share": 1 - buckets.num_targets / padded}
+                           "padding_share": 1 - real / padded}
 
 
 def _time_eval(config, split, params, bucket_lengths):
@@ -70,18 +75,26 @@ def main(argv):
   print(f"{info['path']}: {info['users']} users, {info['items']} items; loss {_LOSS.value}, "
         f"batch {config.train.batch_size}, d={config.model.dim}, {jax.devices()[0].platform}")
   rows = {}
-  for name, lengths in (("bucketed", tuple(config.data.bucket_lengths)),
-                        ("fixed-50", (config.model.max_len,))):
-    params, train = _time_training(config, split, lengths, _EPOCHS.value)
+  buckets = tuple(config.data.bucket_lengths)
+  variants = [("bucketed", buckets, False, config.train.batch_size),
+              ("fixed-50", (config.model.max_len,), False, config.train.batch_size)]
+  if _PREFIX.value:
+    variants.append(("prefixes", buckets, True, 2048))
+  for name, lengths, prefixes, batch_size in variants:
+    config.train.batch_size = batch_size
+    params, train = _time_training(config, split, lengths, _EPOCHS.value, prefixes)
     rows[name] = {**train, **_time_eval(config, split, params, lengths)}
     r = rows[name]
-    print(f"{name:9} buckets={r['buckets']} padding={r['padding_share']:.0%} "
+    print(f"{name:9} batch={batch_size} buckets={r['buckets']} padding={r['padding_share']:.0%} "
           f"first epoch (compile) {r['first_epoch_s']:.1f}s | epoch {r['epoch_s']:.1f}s, "
-          f"{r['seq_per_s']:.0f} seq/s, {r['targets_per_s']:.0f} targets/s | "
+          f"{r['rows_per_s']:.0f} rows/s, {r['targets_per_s']:.0f} targets/s | "
           f"eval {r['eval_s']:.2f}s, {r['users_per_s']:.0f} users/s")
   b, f = rows["bucketed"], rows["fixed-50"]
   print(f"speedup of bucketing over fixed padding: training x{f['epoch_s'] / b['epoch_s']:.2f}, "
         f"evaluation x{f['eval_s'] / b['eval_s']:.2f}")
+  if "prefixes" in rows:
+    print(f"prefix rows cost x{rows['prefixes']['epoch_s'] / b['epoch_s']:.2f} the epoch time of "
+          "bucketed sequence rows")
 
 
 if __name__ == "__main__":
