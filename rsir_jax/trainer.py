@@ -196,7 +196,7 @@ def train(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: s
     meta["finished"] = meta["bad_epochs"] >= tc.patience or meta["epoch"] >= tc.max_epochs
     save(state, best_params, meta)
     _append_jsonl(metrics_path, row)
-    log.info("epoch %d loss %.4f | %.1fs, %.0f seq/s | valid %s%s", epoch + 1, epoch_loss,
+    log.info("epoch %d loss %.4f | %.1fs, %.0f rows/s | valid %s%s", epoch + 1, epoch_loss,
              train_s, row["rows_per_s"], _fmt(valid), " *" if improved else "")
   ckpts.close()
 
