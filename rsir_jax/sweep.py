@@ -147,6 +147,8 @@ def _plot(workdir: str, points: Sequence[dict], results: Sequence[dict]) -> None
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
   fields = list(dict.fromkeys(k for p in points for k in p))
+  varied = [f for f in fields if len({repr(p.get(f)) for p in points}) > 1]
+  fields = varied or fields[:1]  # a field held at one value gets no panel of its own
   has_rounds = any("rounds" in r for r in results)
   panels = fields + (["round"] if has_rounds else [])
   for metric in ("recall@10", "ndcg@10"):
