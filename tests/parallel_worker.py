@@ -10,32 +10,21 @@ import json
 import sys
 
 import jax
-import numpy as np
 
-from rsir_jax import default_config, parallel, rounds
-from rsir_jax.data.split import leave_one_out
+from rsir_jax import parallel, rounds
+from tests.test_rounds import _config, _split
 
 
 def main(num_devices: int, workdir: str, process_id: int = -1, num_processes: int = 0,
          port: int = 0) -> None:
-  rng = np.random.default_rng(0)
-  seqs = []
-  for _ in range(120):
-    start, n = rng.integers(1, 40), rng.integers(4, 12)
-    seqs.append(((start + np.arange(n) * rng.integers(1, 3)) % 50 + 1).astype(np.int32))
-  c = default_config.get_base_config()
-  c.model.dim, c.model.num_layers, c.model.max_len = 16, 1, 12
-  c.data.bucket_lengths = (4, 8)
-  c.train.batch_size, c.train.max_epochs, c.train.patience = 32, 2, 2
-  c.eval.batch_size = 64
-  c.rsir.rounds, c.rsir.m, c.rsir.tau, c.rsir.chunk_size = 1, 2, 10, 64
+  c = _config(rounds=1)  # the tiny round of test_rounds.py
   c.parallel.num_devices = num_devices
   if num_processes:
     c.parallel.distributed = True
     c.parallel.coordinator = f"localhost:{port}"
     c.parallel.num_processes, c.parallel.process_id = num_processes, process_id
     parallel.initialize(c.parallel)
-  entries = rounds.run_rounds(c, leave_one_out(seqs), workdir)
+  entries = rounds.run_rounds(c, _split(), workdir)
   mesh = parallel.make_mesh(num_devices)
   try:
     parallel.check_divisible("train.batch_size", 30, mesh)
