@@ -53,7 +53,8 @@ def _flat(d: dict, prefix: str = "") -> dict:
 def check_same_run(workdir: str, config_dict: dict) -> None:
   """Refuses to resume a workdir that holds a run of a different config. A field the stored
   config lacks (added to the code after that run started) matches when it has its default
-  value: the old run computed exactly that."""
+  value: the old run computed exactly that. The number of RSIR rounds may change (round k does
+  not depend on how many follow it), so a finished run can be continued with more rounds."""
   path = os.path.join(workdir, "config.json")
   if not os.path.exists(path):
     return
@@ -61,6 +62,9 @@ def check_same_run(workdir: str, config_dict: dict) -> None:
     old = _flat(_comparable(json.load(f)))
   new = _flat(_comparable(config_dict))
   defaults = _flat(_comparable(default_config.get_base_config().to_dict()))
+  if old.get("rsir.rounds", 0) > 0 and new.get("rsir.rounds", 0) > 0:
+    old.pop("rsir.rounds")
+    new.pop("rsir.rounds")
   diffs = [f"{k}: {old.get(k)!r} -> {v!r}" for k, v in sorted(new.items())
            if (old[k] != v if k in old else defaults.get(k, v) != v)]
   diffs += [f"{k}: {old[k]!r} -> (not in this version)" for k in sorted(old) if k not in new]

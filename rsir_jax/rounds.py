@@ -10,7 +10,8 @@ Layout of a workdir with K rounds:
   round_<k>/round.json      written last: the round is finished only once this exists
   rounds.json, rounds.csv, rounds.png   one entry per finished round
 Rerunning resumes: finished rounds are read back, an unfinished one resumes its training
-(checkpoints) or its generation (chunks).
+(checkpoints) or its generation (chunks). Raising rsir.rounds on a finished run continues it:
+its last round generates, and the new rounds follow.
 """
 
 from __future__ import annotations
@@ -123,6 +124,58 @@ def summary(entries: list[dict]) -> str:
   return "\n".join(lines)
 
 
+def _train_round(config, data_k, split, synthetic, entries, workdir, k, prev_params):
+  """Trains and evaluates round k's model on D_k; returns its rounds.json entry (without the
+  generation part) and the best parameters."""
+  r = config.rsir
+  counts = augment.data_counts(split.train, synthetic, split.num_items)
+  log.info("round %d: %d rows (%d synthetic, %.1f%% of interactions)", k, counts["rows"],
+           counts["synthetic_rows"], 100 * counts["synthetic_share"])
+  t0 = time.perf_counter()
+  train_dir, trained_in = os.path.join(workdir, f"round_{k}", "train"), k
+  if k > 0 and not r.finetune and entries[-1]["generation"]["rows_added"] == 0:
+    # D_k is D_{k-1} and training from scratch is deterministic: f_k is f_{k-1}.
+    trained_in = entries[-1].get("trained_in_round", k - 1)
+    train_dir = os.path.join(workdir, f"round_{trained_in}", "train")
+    log.info("round %d: no rows were added, so its model is round %d's", k, trained_in)
+  results, best_params = trainer.train(config, data_k, train_dir,
+                                       init_params=prev_params if r.finetune else None)
+  entry = {"round": k, "valid": results["valid"], "test": results["test"],
+           "best_epoch": results["best_epoch"], "loss": results["loss"], "seed": config.seed,
+           "data": counts, "trained_in_round": trained_in,
+           "time_s": {"train": results["wall_time_s"] if trained_in == k else 0.0}}
+  log.info("round %d test recall@10 %.4f ndcg@10 %.4f (train %.0fs in this process)", k,
+           results["test"]["recall@10"], results["test"]["ndcg@10"], time.perf_counter() - t0)
+  return entry, best_params
+
+
+def _generate_round(config, data_k, split, synthetic, entry, best_params, gen, gen_cfg, key,
+                    mesh, workdir, k):
+  """Generates from round k's model (or its weak-to-strong generator), augments, and returns
+  the synthetic rows of D_{k+1}; fills in `entry`'s generation counts and phase times."""
+  r = config.rsir
+  round_dir = os.path.join(workdir, f"round_{k}")
+  gen_params, model_cfg = best_params, trainer.model_config(config, split.num_items)
+  if gen_cfg is not None:
+    t1 = time.perf_counter()
+    g_results, gen_params = trainer.train(gen_cfg, data_k, os.path.join(round_dir, "generator"))
+    model_cfg = trainer.model_config(gen_cfg, split.num_items)
+    entry["generator"] = {"valid": g_results["valid"], "test": g_results["test"]}
+    entry["time_s"]["generator_train"] = time.perf_counter() - t1
+  t1 = time.perf_counter()
+  items, lengths, reasons, _ = generation.generate_round(
+      gen_params, model_cfg, gen, data_k.train, r.m, jax.random.fold_in(key, k),
+      r.chunk_size, os.path.join(round_dir, "generation"), mesh=mesh)
+  entry["time_s"]["generate"] = time.perf_counter() - t1
+  t1 = time.perf_counter()
+  new_rows, gen_counts = augment.augment(data_k.train, items, lengths, reasons, r.min_len)
+  entry["time_s"]["augment"] = time.perf_counter() - t1
+  entry["generation"] = gen_counts
+  log.info("round %d generation: %s", k, gen_counts)
+  os.makedirs(os.path.join(workdir, f"round_{k + 1}"), exist_ok=True)
+  return synthetic + new_rows
+
+
 def run_rounds(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workdir: str) -> list[dict]:
   """Runs (or resumes) rounds 0..config.rsir.rounds in `workdir`; returns one entry per
   round, as written to rounds.json."""
@@ -144,50 +197,27 @@ def run_rounds(config: ml_collections.ConfigDict, split: LeaveOneOutSplit, workd
     done_path = os.path.join(round_dir, "round.json")
     if os.path.exists(done_path):
       with open(done_path) as f:
-        entries.append(json.load(f))
-      if r.finetune and k < r.rounds:  # the successor starts from these weights
-        _, prev_params = trainer.train(config, data_k, os.path.join(round_dir, "train"))
-      continue
-    counts = augment.data_counts(split.train, synthetic, split.num_items)
-    log.info("round %d: %d rows (%d synthetic, %.1f%% of interactions)", k, counts["rows"],
-             counts["synthetic_rows"], 100 * counts["synthetic_share"])
-    t0 = time.perf_counter()
-    train_dir, trained_in = os.path.join(round_dir, "train"), k
-    if k > 0 and not r.finetune and entries[-1]["generation"]["rows_added"] == 0:
-      # D_k is D_{k-1} and training from scratch is deterministic: f_k is f_{k-1}.
-      trained_in = entries[-1].get("trained_in_round", k - 1)
-      train_dir = os.path.join(workdir, f"round_{trained_in}", "train")
-      log.info("round %d: no rows were added, so its model is round %d's", k, trained_in)
-    results, best_params = trainer.train(config, data_k, train_dir,
-                                         init_params=prev_params if r.finetune else None)
+        entry = json.load(f)
+      if k == r.rounds or "generation" in entry:
+        entries.append(entry)
+        if r.finetune and k < r.rounds:  # the successor starts from these weights
+          _, prev_params = trainer.train(config, data_k, os.path.join(round_dir, "train"))
+        continue
+      # The last round of a run with fewer rounds (rsir.rounds was raised): its model is
+      # trained and evaluated; only its generation is missing. Training resumes finished.
+      log.info("round %d: finished as the last round of a shorter run; generating from it", k)
+      trained_in = entry.get("trained_in_round", k)
+      _, best_params = trainer.train(
+          config, data_k, os.path.join(workdir, f"round_{trained_in}", "train"),
+          init_params=prev_params if r.finetune else None)
+    else:
+      entry, best_params = _train_round(config, data_k, split, synthetic, entries, workdir, k,
+                                        prev_params)
     prev_params = best_params
-    entry = {"round": k, "valid": results["valid"], "test": results["test"],
-             "best_epoch": results["best_epoch"], "loss": results["loss"], "seed": config.seed,
-             "data": counts, "trained_in_round": trained_in,
-             "time_s": {"train": results["wall_time_s"] if trained_in == k else 0.0}}
-    log.info("round %d test recall@10 %.4f ndcg@10 %.4f (train %.0fs in this process)", k,
-             results["test"]["recall@10"], results["test"]["ndcg@10"], time.perf_counter() - t0)
     if k < r.rounds:
-      gen_params, model_cfg = best_params, trainer.model_config(config, split.num_items)
-      if gen_cfg is not None:
-        t1 = time.perf_counter()
-        g_results, gen_params = trainer.train(gen_cfg, data_k, os.path.join(round_dir, "generator"))
-        model_cfg = trainer.model_config(gen_cfg, split.num_items)
-        entry["generator"] = {"valid": g_results["valid"], "test": g_results["test"]}
-        entry["time_s"]["generator_train"] = time.perf_counter() - t1
-      t1 = time.perf_counter()
-      items, lengths, reasons, _ = generation.generate_round(
-          gen_params, model_cfg, gen, data_k.train, r.m, jax.random.fold_in(key, k),
-          r.chunk_size, os.path.join(round_dir, "generation"), mesh=mesh)
-      entry["time_s"]["generate"] = time.perf_counter() - t1
-      t1 = time.perf_counter()
-      new_rows, gen_counts = augment.augment(data_k.train, items, lengths, reasons, r.min_len)
-      entry["time_s"]["augment"] = time.perf_counter() - t1
-      entry["generation"] = gen_counts
-      log.info("round %d generation: %s", k, gen_counts)
-      next_dir = os.path.join(workdir, f"round_{k + 1}")
-      os.makedirs(next_dir, exist_ok=True)
-      save_rows(os.path.join(next_dir, "dataset.npz"), synthetic + new_rows)
+      synthetic_next = _generate_round(config, data_k, split, synthetic, entry, best_params,
+                                       gen, gen_cfg, key, mesh, workdir, k)
+      save_rows(os.path.join(workdir, f"round_{k + 1}", "dataset.npz"), synthetic_next)
     parallel.sync(f"round {k} data written")  # every process reads round k + 1's data
     trainer.write_json(done_path, entry)  # last: the round is now durable
     parallel.sync(f"round {k} finished")

@@ -88,3 +88,15 @@ def test_a_field_added_later_matches_only_at_its_default(tmp_path):
   c.train.loss_norm = "per_target"
   with pytest.raises(ValueError, match="train.loss_norm"):
     experiment.check_same_run(str(tmp_path), c.to_dict())
+
+
+def test_an_rsir_run_may_change_its_number_of_rounds_but_not_become_a_baseline(tmp_path):
+  c = default_config.get_base_config()
+  c.rsir.rounds = 1
+  with open(tmp_path / "config.json", "w") as f:
+    json.dump(c.to_dict(), f)
+  c.rsir.rounds = 3  # continue the finished run with two more rounds
+  experiment.check_same_run(str(tmp_path), c.to_dict())
+  c.rsir.rounds = 0  # a baseline run lays out its workdir differently
+  with pytest.raises(ValueError, match="rsir.rounds"):
+    experiment.check_same_run(str(tmp_path), c.to_dict())

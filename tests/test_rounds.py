@@ -121,6 +121,13 @@ def test_resume_between_rounds(tmp_path, uninterrupted):
   _resume_after(tmp_path, uninterrupted, interrupt)
 
 
+def test_raising_rounds_continues_a_finished_run(tmp_path, uninterrupted):
+  def interrupt(workdir):
+    entries = rounds.run_rounds(_config(rounds=1), _split(), workdir)  # a finished 1-round run
+    assert "generation" not in entries[1]
+  _resume_after(tmp_path, uninterrupted, interrupt)
+
+
 def test_fidelity_off_ablation_runs(tmp_path):
   entries = rounds.run_rounds(_config(rounds=1, fidelity=False), _split(), str(tmp_path))
   assert entries[0]["generation"]["stopped_fidelity"] == 0
