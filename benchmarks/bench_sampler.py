@@ -1,7 +1,10 @@
-"""Generation throughput: trajectories/s with and without the key/value cache, and the wall
-time of one full round of generation.
+"""Generation throughput on a sample of sources: trajectories/s with and without the
+key/value cache (all trajectories advancing together, slots = 0) and with slot refilling
+(fewer slots, each taking the next source as its trajectory stops); then the wall time of one
+full round of generation with the run's chunk_size and slots.
 
   python -m benchmarks.bench_sampler --workdir=runs/<a finished baseline run> [--m=5]
+      [--tau=20 --slots=256,1024 --chunk_size=16384 --full_round_slots=2048]
 
 The model is the best checkpoint of a finished baseline run (its config.json is read back),
 because trajectory lengths, and so the cost, depend on how good the model is. Both decoders
@@ -25,6 +28,11 @@ _M = flags.DEFINE_integer("m", 5, "Trajectories per source.")
 _TAU = flags.DEFINE_integer("tau", 5, "Rank threshold.")
 _P = flags.DEFINE_float("p", 0.5, "Exploitation probability.")
 _SAMPLE = flags.DEFINE_integer("sample_sources", 1024, "Sources for the cached/uncached comparison.")
+_CHUNK = flags.DEFINE_integer("chunk_size", 0, "Trajectories per call (0: the run's rsir.chunk_size).")
+_SLOTS = flags.DEFINE_list("slots", ["256", "512", "1024", "2048"],
+                           "Slot settings compared on the sample (against all at once).")
+_FULL_SLOTS = flags.DEFINE_integer("full_round_slots", None, "Slots for the full round "
+                                   "(default: the run's rsir.slots).")
 
 
 def _timed(fn):
@@ -40,28 +48,36 @@ def main(argv):
   with open(os.path.join(_WORKDIR.value, "config.json")) as f:
     config.update(json.load(f))
   config.rsir.m, config.rsir.tau, config.rsir.p = _M.value, _TAU.value, _P.value
+  chunk = _CHUNK.value or config.rsir.chunk_size
+  full_slots = config.rsir.slots if _FULL_SLOTS.value is None else _FULL_SLOTS.value
   split, _ = load_split(config.data)
   _, params = trainer.train(config, split, _WORKDIR.value)  # finished: restores, no training
   cfg = trainer.model_config(config, split.num_items)
   gen = rounds.gen_config(config)
   print(f"{jax.devices()[0].platform}: tau={gen.tau} p={gen.p_exploit} m={_M.value} "
-        f"max_len={gen.max_len} chunk={config.rsir.chunk_size}")
+        f"max_len={gen.max_len} chunk={chunk}")
 
   rows = split.train[:_SAMPLE.value]
   key = jax.random.key(0)
-  for use_cache in (True, False):
-    g = gen if use_cache else dataclasses.replace(gen, use_cache=False)
-    run = lambda: generation.generate_round(params, cfg, g, rows, _M.value, key,
-                                            config.rsir.chunk_size)
+  sample = len(rows) * _M.value  # one call: every trajectory of the sample together
+  settings = [("cached, slots=0", gen, 0),
+              ("uncached, slots=0", dataclasses.replace(gen, use_cache=False), 0)]
+  settings += [(f"cached, slots={n}", gen, n) for n in map(int, _SLOTS.value) if n]
+  reference = None
+  for name, g, slots in settings:
+    run = lambda: generation.generate_round(params, cfg, g, rows, _M.value, key, sample, slots=slots)
     _timed(run)  # compile
     (items, lengths, _, _), seconds = _timed(run)
-    print(f"{'cached' if use_cache else 'uncached':8}: {len(lengths)} trajectories in "
-          f"{seconds:.2f}s = {len(lengths) / seconds:.0f}/s, mean length {np.mean(lengths):.2f}")
+    reference = reference or (seconds, items)
+    print(f"{name:18}: {len(lengths)} trajectories in {seconds:.2f}s = {len(lengths) / seconds:.0f}/s "
+          f"({reference[0] / seconds:.2f}x cached slots=0), mean length {np.mean(lengths):.2f}, "
+          f"same trajectories: {np.array_equal(items, reference[1])}")
 
-  (items, lengths, reasons, _), seconds = _timed(lambda: generation.generate_round(
-      params, cfg, gen, split.train, _M.value, key, config.rsir.chunk_size))
-  print(f"full round: {len(split.train)} sources x m={_M.value} = {len(lengths)} trajectories "
-        f"in {seconds:.1f}s ({len(lengths) / seconds:.0f}/s), mean length {np.mean(lengths):.2f}")
+  (items, lengths, _, _), seconds = _timed(lambda: generation.generate_round(
+      params, cfg, gen, split.train, _M.value, key, chunk, slots=full_slots))
+  print(f"full round (chunk {chunk}, slots {full_slots}, compiling included): "
+        f"{len(split.train)} sources x m={_M.value} = {len(lengths)} trajectories in "
+        f"{seconds:.1f}s ({len(lengths) / seconds:.0f}/s), mean length {np.mean(lengths):.2f}")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def check_devices(c: ml_collections.ConfigDict) -> None:
 def _validate_rsir(c: ml_collections.ConfigDict) -> None:
   r = c.rsir
   for field in ("rsir.rounds", "rsir.max_len", "rsir.generator_dim", "rsir.generator_layers",
-                "rsir.top_k"):
+                "rsir.top_k", "rsir.slots"):
     _require(isinstance(_get(c, field), int) and _get(c, field) >= 0, field, _get(c, field),
              "must be an integer >= 0")
   for field in ("rsir.m", "rsir.tau", "rsir.min_len", "rsir.chunk_size"):

@@ -34,7 +34,10 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         (first | prefix), choice (greedy | sample), temperature, top_k,
                         max_len (0 = model.max_len), min_len, finetune (start each round from
                         the previous round's weights), chunk_size (trajectories per compiled
-                        generation call), generator_dim / generator_layers (> 0: a separate,
+                        generation call, the unit a resumed generation restarts from), slots
+                        (trajectories advanced together within a call; a slot refills as its
+                        trajectory stops; 0 = chunk_size; does not change the result),
+                        generator_dim / generator_layers (> 0: a separate,
                         e.g. smaller, SASRec trained on the same data generates: weak-to-strong).
 """
 
@@ -105,7 +108,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.max_len = 0
   c.rsir.min_len = 3
   c.rsir.finetune = False
-  c.rsir.chunk_size = 4096
+  c.rsir.chunk_size = 16384
+  c.rsir.slots = 256
   c.rsir.generator_dim = 0
   c.rsir.generator_layers = 0
   return c

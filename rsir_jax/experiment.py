@@ -21,7 +21,8 @@ log = logging.getLogger(__name__)
 
 # Fields that change how a run is executed but not what it computes: they may differ when a
 # run is resumed.
-_EXECUTION_ONLY = ("train.stop_after_steps", "train.log_every_steps", "train.checkpoint_every_steps")
+_EXECUTION_ONLY = ("train.stop_after_steps", "train.log_every_steps", "train.checkpoint_every_steps",
+                   "rsir.chunk_size", "rsir.slots")
 
 
 def _comparable(config_dict: dict) -> dict:

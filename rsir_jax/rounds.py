@@ -165,7 +165,7 @@ def _generate_round(config, data_k, split, synthetic, entry, best_params, gen, g
   t1 = time.perf_counter()
   items, lengths, reasons, _ = generation.generate_round(
       gen_params, model_cfg, gen, data_k.train, r.m, jax.random.fold_in(key, k),
-      r.chunk_size, os.path.join(round_dir, "generation"), mesh=mesh)
+      r.chunk_size, os.path.join(round_dir, "generation"), mesh=mesh, slots=r.slots)
   entry["time_s"]["generate"] = time.perf_counter() - t1
   t1 = time.perf_counter()
   new_rows, gen_counts = augment.augment(data_k.train, items, lengths, reasons, r.min_len)

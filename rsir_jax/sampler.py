@@ -3,8 +3,9 @@
 One piece of code, `_step`, advances one trajectory by one position: it scores the catalogue
 given the trajectory so far, checks fidelity (does some not-yet-used real item of the source
 still rank within the top tau?), then appends an item (chosen, or forced) and decodes it.
-  * `generate` vmaps `_step` over a batch of trajectories inside a `lax.while_loop` that ends
-    when every trajectory has stopped: all shapes fixed, compiled once per batch shape.
+  * `generate` vmaps `_step` over a batch of trajectory slots inside a `lax.while_loop`; a slot
+    whose trajectory stops takes the next waiting source, and the loop ends when every source
+    is done: all shapes fixed, compiled once per batch shape.
   * `score_sequences` runs the same `_step` as a `lax.scan` with every item forced, to judge
     given candidate sequences after the fact: pass/fail per position and accepted length.
 
@@ -168,30 +169,70 @@ def _forced_start(gen: GenConfig, source_S, key):
   return forced_L, jax.random.randint(key, (), 1, longest + 1)
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "gen"))
-def generate(params, sources_BxS, key, *, cfg: model.SASRecConfig, gen: GenConfig):
-  """Rolls out one trajectory per row of `sources_BxS` (right-padded real items; repeat rows
-  for m copies). Returns (items (B, max_len), lengths (B,), stop reasons (B,))."""
+def _restart(gen: GenConfig, traj: Trajectory, new_B, source_BxS, start_keys):
+  """Puts fresh trajectories from `source_BxS` into the slots where `new_B`. The key/value
+  cache is left as it is: decoding position t writes slot t and attends to 0..t only, so a
+  new trajectory overwrites what it reads before it reads it."""
+  forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, gen))(source_BxS, start_keys)
+  B, L = forced_BxL.shape
+  fresh = {"items": jnp.zeros((B, L), jnp.int32), "length": jnp.zeros((B,), jnp.int32),
+           "reason": jnp.zeros((B,), jnp.int32), "hidden": jnp.zeros_like(traj.hidden),
+           "source": source_BxS, "forced": forced_BxL, "num_forced": num_forced_B}
+  pick = lambda a, b: jnp.where(new_B.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
+  return traj._replace(**{k: pick(v, getattr(traj, k)) for k, v in fresh.items()})
+
+
+@functools.partial(jax.jit, static_argnames=("cfg", "gen", "slots"))
+def generate(params, sources_NxS, key, first=0, count=None, *, cfg: model.SASRecConfig,
+             gen: GenConfig, slots: int = 0):
+  """Rolls out one trajectory per row of `sources_NxS` (right-padded real items; repeat rows
+  for m copies). Returns (items (N, max_len), lengths (N,), stop reasons (N,)).
+
+  `slots` trajectories advance together (0: all N at once). Trajectory lengths vary a lot
+  (most stop at the first check, a few run for dozens of steps), so with fewer slots than
+  sources a slot whose trajectory stops takes the next waiting source inside the same loop,
+  and steps are not spent on finished trajectories while the longest one runs. Row i's
+  trajectory draws its randomness from fold_in(key, first + i) alone, so the result depends
+  neither on `slots` nor on how a long list of sources is cut into calls (`first` = the
+  index of row 0 in that list). Only the first `count` rows (default: all) are rolled out;
+  the rest pad the batch to its compiled shape and come back empty.
+  """
   if gen.max_len > cfg.max_len:
     raise ValueError(f"generation max_len {gen.max_len} exceeds model.max_len {cfg.max_len}")
-  B = sources_BxS.shape[0]
-  start_key, key = jax.random.split(key)
-  start_keys = jax.random.split(start_key, B)
-  forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, gen))(sources_BxS, start_keys)
-  traj = jax.vmap(functools.partial(_init, cfg, gen))(sources_BxS, forced_BxL, num_forced_B)
+  N, L = sources_NxS.shape[0], gen.max_len
+  B = N if slots <= 0 else min(slots, N)
+  count = N if count is None else count
+  traj_keys_N = jax.vmap(lambda i: jax.random.fold_in(key, i))(first + jnp.arange(N))
+  start_keys = lambda src_B: jax.vmap(lambda k: jax.random.fold_in(k, 0))(traj_keys_N[src_B])
   step = jax.vmap(functools.partial(_step, cfg, gen, params))
 
+  src_B = jnp.where(jnp.arange(B) < count, jnp.arange(B), -1)  # each slot's source; -1: idle
+  traj = jax.vmap(functools.partial(_init, cfg, gen))(
+      sources_NxS[:B], jnp.zeros((B, L), jnp.int32), jnp.zeros((B,), jnp.int32))
+  traj = _restart(gen, traj, src_B >= 0, sources_NxS[:B], start_keys(jnp.arange(B)))
+  traj = traj._replace(reason=jnp.where(src_B >= 0, traj.reason, MAX_LENGTH))  # idle: stopped
+  out = (jnp.zeros((N, L), jnp.int32), jnp.zeros((N,), jnp.int32), jnp.zeros((N,), jnp.int32))
+
   def body(carry):
-    t, traj = carry
-    traj, _, _ = step(traj, jax.random.split(jax.random.fold_in(key, t), B))
-    return t + 1, traj
+    traj, src_B, next_src, out = carry
+    # Step t of a trajectory (its length before the step is t) uses key fold_in(key_i, t + 1).
+    keys_B = jax.vmap(jax.random.fold_in)(traj_keys_N[jnp.maximum(src_B, 0)], traj.length + 1)
+    traj = step(traj, keys_B)[0]
+    done_B = (traj.reason != RUNNING) & (src_B >= 0)
+    at_B = jnp.where(done_B, src_B, N)  # N: out of bounds, dropped
+    out = tuple(o.at[at_B].set(v, mode="drop")
+                for o, v in zip(out, (traj.items, traj.length, traj.reason)))
+    # Finished slots take the next waiting sources, in slot order.
+    new_src_B = next_src + jnp.cumsum(done_B) - 1
+    refill_B = done_B & (new_src_B < count)
+    src_B = jnp.where(done_B, jnp.where(refill_B, new_src_B, -1), src_B)
+    safe_B = jnp.clip(new_src_B, 0, N - 1)
+    traj = _restart(gen, traj, refill_B, sources_NxS[safe_B], start_keys(safe_B))
+    return traj, src_B, next_src + jnp.sum(done_B), out
 
-  def cond(carry):
-    t, traj = carry
-    return (t <= gen.max_len) & jnp.any(traj.reason == RUNNING)
-
-  _, traj = jax.lax.while_loop(cond, body, (jnp.zeros((), jnp.int32), traj))
-  return traj.items, traj.length, traj.reason
+  cond = lambda carry: jnp.any(carry[1] >= 0)
+  _, _, _, out = jax.lax.while_loop(cond, body, (traj, src_B, jnp.asarray(B, jnp.int32), out))
+  return out
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "gen"))

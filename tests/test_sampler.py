@@ -1,4 +1,5 @@
-"""Sampler invariants, cached vs uncached decoding, and the fidelity scorer against numpy."""
+"""Sampler invariants, slot refilling, cached vs uncached decoding, and the fidelity scorer
+against numpy."""
 
 import dataclasses
 
@@ -7,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rsir_jax import model, sampler
+from rsir_jax import generation, model, sampler
 
 V, L = 40, 10
 CFG = model.SASRecConfig(num_items=V, dim=16, num_layers=2, num_heads=2, max_len=L)
@@ -27,9 +28,10 @@ def _sources(n=48, seed=0, width=12):
   return jnp.asarray(out)
 
 
-def _generate(params, gen, sources=None, key=1):
+def _generate(params, gen, sources=None, key=1, slots=0):
   sources = _sources() if sources is None else sources
-  items, lengths, reasons = sampler.generate(params, sources, jax.random.key(key), cfg=CFG, gen=gen)
+  items, lengths, reasons = sampler.generate(params, sources, jax.random.key(key), cfg=CFG,
+                                             gen=gen, slots=slots)
   return np.asarray(items), np.asarray(lengths), np.asarray(reasons)
 
 
@@ -52,6 +54,15 @@ def test_invariants(params, gen):
     assert sampler.FIDELITY not in reasons
   again = _generate(params, gen)
   assert all(np.array_equal(a, b) for a, b in zip((items, lengths, reasons), again))
+
+
+@pytest.mark.parametrize("slots", [1, 5])
+def test_refilling_fewer_slots_gives_the_same_trajectories(params, slots):
+  gen = sampler.GenConfig(max_len=L, tau=20, p_exploit=0.5, choice="sample", start="prefix")
+  all_at_once = _generate(params, gen)
+  assert len(set(all_at_once[1].tolist())) > 1  # lengths differ: slots really get refilled
+  refilled = _generate(params, gen, slots=slots)
+  assert all(np.array_equal(a, b) for a, b in zip(all_at_once, refilled))
 
 
 def test_full_exploitation_draws_only_source_items(params):
@@ -156,3 +167,13 @@ def test_fidelity_check_with_ties_matches_rank_definition(tau):
     remaining_scores[:len(remaining)] = scores[remaining]
     got = sampler.fidelity_check(jnp.asarray(scores), jnp.asarray(remaining_scores), tau)
     assert bool(got) == want
+
+
+def test_a_round_does_not_depend_on_chunk_size_or_slots(params):
+  gen = sampler.GenConfig(max_len=L, tau=10, p_exploit=0.5, choice="sample")
+  rows = [r[r > 0] for r in np.asarray(_sources())]
+  key = jax.random.key(3)
+  one_call = generation.generate_round(params, CFG, gen, rows, 3, key, chunk_size=len(rows) * 3)
+  for chunk_size, slots in ((16, 0), (16, 4), (7, 3)):
+    cut = generation.generate_round(params, CFG, gen, rows, 3, key, chunk_size, slots=slots)
+    assert all(np.array_equal(a, b) for a, b in zip(one_call, cut)), (chunk_size, slots)
