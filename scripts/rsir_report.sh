@@ -5,7 +5,7 @@
 # Round 0 of every run is the matching baseline run of scripts/baseline_report.sh (same config,
 # patience 10), copied in when it exists so that it is not trained twice.
 #   bash scripts/rsir_report.sh OUT_DIR BASELINE_DIR [run names...]
-# Run names: sampled_tau5_s0 sampled_tau20_s0 ce_tau20_s0 sampled_nofid_s0 ... (see `plan`).
+# Run names: sampled_tau5_s0 sampled_tau20_s0 ce_tau20_s0 sampled_nofid_m1_s0 ... (see `plan`).
 set -uo pipefail
 out=$1 base=$2; shift 2
 mkdir -p "$out"
@@ -27,9 +27,12 @@ plan() {
     ce_tau5_s*)       run "$1" ce "${1##*_s}" 3 --config.rsir.tau=5 ;;
     ce_tau20_s*)      run "$1" ce "${1##*_s}" 3 --config.rsir.tau=20 ;;
     sampled_nofid_s*) run "$1" sampled "${1##*_s}" 2 --config.rsir.fidelity=False ;;
+    # m = 1: without the check every trajectory runs until its source is used up (mean length
+    # 11 on Beauty), so m = 5 adds ~8x the real interactions per round.
+    sampled_nofid_m1_s*) run "$1" sampled "${1##*_s}" 2 --config.rsir.fidelity=False --config.rsir.m=1 ;;
     *) echo "unknown run $1" >&2; return 2 ;;
   esac
 }
-for name in "${@:-sampled_tau5_s0 sampled_tau20_s0 ce_tau20_s0 sampled_nofid_s0}"; do
+for name in "${@:-sampled_tau5_s0 sampled_tau20_s0 ce_tau20_s0 sampled_nofid_m1_s0}"; do
   for n in $name; do plan "$n"; done
 done
