@@ -169,17 +169,16 @@ def _forced_start(gen: GenConfig, source_S, key):
   return forced_L, jax.random.randint(key, (), 1, longest + 1)
 
 
-def _restart(gen: GenConfig, traj: Trajectory, new_B, source_BxS, start_keys):
-  """Puts fresh trajectories from `source_BxS` into the slots where `new_B`. The key/value
-  cache is left as it is: decoding position t writes slot t and attends to 0..t only, so a
-  new trajectory overwrites what it reads before it reads it."""
+def _restart(cfg: model.SASRecConfig, gen: GenConfig, traj: Trajectory, new_B, source_BxS,
+             start_keys):
+  """Puts fresh trajectories (as `_init` makes them) from `source_BxS` into the slots where
+  `new_B`. The key/value cache is left as it is: decoding position t writes slot t and attends
+  to 0..t only, so a new trajectory overwrites what it reads before it reads it."""
   forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, gen))(source_BxS, start_keys)
-  B, L = forced_BxL.shape
-  fresh = {"items": jnp.zeros((B, L), jnp.int32), "length": jnp.zeros((B,), jnp.int32),
-           "reason": jnp.zeros((B,), jnp.int32), "hidden": jnp.zeros_like(traj.hidden),
-           "source": source_BxS, "forced": forced_BxL, "num_forced": num_forced_B}
+  fresh = jax.vmap(functools.partial(_init, cfg, gen))(source_BxS, forced_BxL, num_forced_B)
   pick = lambda a, b: jnp.where(new_B.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
-  return traj._replace(**{k: pick(v, getattr(traj, k)) for k, v in fresh.items()})
+  return traj._replace(**{f: pick(getattr(fresh, f), getattr(traj, f))
+                          for f in Trajectory._fields if f != "cache"})
 
 
 @functools.partial(jax.jit, static_argnames=("cfg", "gen", "slots"))
@@ -207,9 +206,9 @@ def generate(params, sources_NxS, key, first=0, count=None, *, cfg: model.SASRec
   step = jax.vmap(functools.partial(_step, cfg, gen, params))
 
   src_B = jnp.where(jnp.arange(B) < count, jnp.arange(B), -1)  # each slot's source; -1: idle
-  traj = jax.vmap(functools.partial(_init, cfg, gen))(
-      sources_NxS[:B], jnp.zeros((B, L), jnp.int32), jnp.zeros((B,), jnp.int32))
-  traj = _restart(gen, traj, src_B >= 0, sources_NxS[:B], start_keys(jnp.arange(B)))
+  forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, gen))(
+      sources_NxS[:B], start_keys(jnp.arange(B)))
+  traj = jax.vmap(functools.partial(_init, cfg, gen))(sources_NxS[:B], forced_BxL, num_forced_B)
   traj = traj._replace(reason=jnp.where(src_B >= 0, traj.reason, MAX_LENGTH))  # idle: stopped
   out = (jnp.zeros((N, L), jnp.int32), jnp.zeros((N,), jnp.int32), jnp.zeros((N,), jnp.int32))
 
@@ -227,7 +226,7 @@ def generate(params, sources_NxS, key, first=0, count=None, *, cfg: model.SASRec
     refill_B = done_B & (new_src_B < count)
     src_B = jnp.where(done_B, jnp.where(refill_B, new_src_B, -1), src_B)
     safe_B = jnp.clip(new_src_B, 0, N - 1)
-    traj = _restart(gen, traj, refill_B, sources_NxS[safe_B], start_keys(safe_B))
+    traj = _restart(cfg, gen, traj, refill_B, sources_NxS[safe_B], start_keys(safe_B))
     return traj, src_B, next_src + jnp.sum(done_B), out
 
   cond = lambda carry: jnp.any(carry[1] >= 0)
