@@ -103,6 +103,7 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
   _require(r.start in ("first", "prefix"), "rsir.start", r.start, "must be 'first' or 'prefix'")
   _require(r.choice in ("greedy", "sample"), "rsir.choice", r.choice,
            "must be 'greedy' or 'sample'")
+  _require(r.sources in ("all", "real"), "rsir.sources", r.sources, "must be 'all' or 'real'")
   _require(r.max_len <= c.model.max_len, "rsir.max_len", r.max_len,
            f"must not exceed model.max_len={c.model.max_len}")
   if r.generator_dim:

@@ -37,6 +37,9 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         generation call, the unit a resumed generation restarts from), slots
                         (trajectories advanced together within a call; a slot refills as its
                         trajectory stops; 0 = chunk_size; does not change the result),
+                        sources (all: every row of D_k, the paper's rule, so synthetic rows are
+                        extended again; real: the real training rows only, which keeps
+                        the loop anchored to real users; README.md compares them),
                         generator_dim / generator_layers (> 0: a separate,
                         e.g. smaller, SASRec trained on the same data generates: weak-to-strong).
 """
@@ -110,6 +113,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.finetune = False
   c.rsir.chunk_size = 16384
   c.rsir.slots = 256
+  c.rsir.sources = "all"
   c.rsir.generator_dim = 0
   c.rsir.generator_layers = 0
   return c

@@ -162,9 +162,12 @@ def _generate_round(config, data_k, split, synthetic, entry, best_params, gen, g
     model_cfg = trainer.model_config(gen_cfg, split.num_items)
     entry["generator"] = {"valid": g_results["valid"], "test": g_results["test"]}
     entry["time_s"]["generator_train"] = time.perf_counter() - t1
+  # The paper generates from every row of D_k; sources='real' keeps to the real users, so a
+  # synthetic row is never extended again (duplicates are still removed against all of D_k).
+  sources = data_k.train if r.sources == "all" else split.train
   t1 = time.perf_counter()
   items, lengths, reasons, _ = generation.generate_round(
-      gen_params, model_cfg, gen, data_k.train, r.m, jax.random.fold_in(key, k),
+      gen_params, model_cfg, gen, sources, r.m, jax.random.fold_in(key, k),
       r.chunk_size, os.path.join(round_dir, "generation"), mesh=mesh, slots=r.slots)
   entry["time_s"]["generate"] = time.perf_counter() - t1
   t1 = time.perf_counter()

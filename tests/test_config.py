@@ -37,6 +37,7 @@ def test_every_config_file_is_valid_and_documented(path):
     ("data.name", "netflix", "config.data.name='netflix'"),
     ("data.format", "csv", "config.data.format"),
     ("eval.ks", (5, 10), "config.eval.ks"),
+    ("rsir.sources", "synthetic", "config.rsir.sources='synthetic'"),
 ])
 def test_invalid_values_name_the_field(field, value, message):
   c = default_config.get_base_config()

@@ -134,6 +134,16 @@ def test_fidelity_off_ablation_runs(tmp_path):
   assert entries[0]["generation"]["rows_added"] > 0
 
 
+def test_real_sources_generate_from_real_rows_only(tmp_path, uninterrupted):
+  split = _split()
+  entries = rounds.run_rounds(_config(sources="real"), split, str(tmp_path))
+  assert [e["generation"]["trajectories"] for e in entries[:2]] == [2 * len(split.train)] * 2
+  # With every row of D_k as sources (the default), round 1 also extends round 0's rows.
+  _, all_sources = uninterrupted
+  assert all_sources[1]["data"]["rows"] > len(split.train)
+  assert all_sources[1]["generation"]["trajectories"] == 2 * all_sources[1]["data"]["rows"]
+
+
 def test_finetune_and_weak_to_strong_run(tmp_path):
   entries = rounds.run_rounds(_config(rounds=1, finetune=True, generator_dim=8),
                               _split(), str(tmp_path))
