@@ -2,7 +2,9 @@
 # The GPU path checked in one call on a lent GPU machine, sized to fit a short lease:
 #  1. the environment (GPU, package versions, JAX's devices);
 #  2. the benchmarks alone on the device: generation (cached / uncached / slot refilling, then
-#     a full round) on a finished baseline run, and baseline training + evaluation throughput;
+#     a full round) on a finished baseline run, and baseline training + evaluation throughput
+#     (it compiles every bucket shape of two layouts: on an H200 it needed more than its 100 s,
+#     and the runs' logs gave the training figures instead);
 #  3. the strong-baseline RSIR report runs (CE on prefix rows, tau 5 and 20, seeds 0 and 1,
 #     3 rounds; scripts/rsir_report.sh) side by side on the one GPU until DEADLINE_S seconds
 #     after the start, then stopped. Each run resumes from its workdir if started again.
