@@ -2,8 +2,9 @@
 # The RSIR runs behind the README's round tables: Beauty, SASRec, the paper's settings
 # (m = 5, p = 0.5), tau 5 and 20, on the paper's training setup (sampled softmax, 256
 # negatives) and on the strong baseline (full softmax CE); the fidelity-off ablation.
-# Round 0 of every sequence-row run is the matching baseline run of scripts/baseline_report.sh (same config,
-# patience 10), copied in when it exists so that it is not trained twice.
+# Round 0 of every sequence-row run is the matching baseline run of scripts/baseline_report.sh
+# (same config, patience 10), copied in when it exists so that it is not trained twice;
+# prefix-row runs train their own round 0.
 #   bash scripts/rsir_report.sh OUT_DIR BASELINE_DIR [run names...]
 # Run names: sampled_tau5_s0 sampled_tau20_s0 ce_tau20_s0 ce_prefix_tau5_s0 sampled_nofid_m1_s0
 # ... (see `plan`). RSIR_EXTRA_FLAGS is appended to every command: meant for execution-only
