@@ -169,13 +169,19 @@ def _forced_start(gen: GenConfig, source_S, key):
   return forced_L, jax.random.randint(key, (), 1, longest + 1)
 
 
+def _fresh(cfg: model.SASRecConfig, gen: GenConfig, source_BxS, start_keys_B) -> Trajectory:
+  """New trajectories, one per source row, with their forced start drawn from its key."""
+  forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, gen))(source_BxS,
+                                                                            start_keys_B)
+  return jax.vmap(functools.partial(_init, cfg, gen))(source_BxS, forced_BxL, num_forced_B)
+
+
 def _restart(cfg: model.SASRecConfig, gen: GenConfig, traj: Trajectory, new_B, source_BxS,
-             start_keys):
-  """Puts fresh trajectories (as `_init` makes them) from `source_BxS` into the slots where
-  `new_B`. The key/value cache is left as it is: decoding position t writes slot t and attends
-  to 0..t only, so a new trajectory overwrites what it reads before it reads it."""
-  forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, gen))(source_BxS, start_keys)
-  fresh = jax.vmap(functools.partial(_init, cfg, gen))(source_BxS, forced_BxL, num_forced_B)
+             start_keys_B):
+  """Puts fresh trajectories from `source_BxS` into the slots where `new_B`. The key/value
+  cache is left as it is: decoding position t writes slot t and attends to 0..t only, so a new
+  trajectory overwrites what it reads before it reads it."""
+  fresh = _fresh(cfg, gen, source_BxS, start_keys_B)
   pick = lambda a, b: jnp.where(new_B.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
   return traj._replace(**{f: pick(getattr(fresh, f), getattr(traj, f))
                           for f in Trajectory._fields if f != "cache"})
@@ -206,9 +212,7 @@ def generate(params, sources_NxS, key, first=0, count=None, *, cfg: model.SASRec
   step = jax.vmap(functools.partial(_step, cfg, gen, params))
 
   src_B = jnp.where(jnp.arange(B) < count, jnp.arange(B), -1)  # each slot's source; -1: idle
-  forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, gen))(
-      sources_NxS[:B], start_keys(jnp.arange(B)))
-  traj = jax.vmap(functools.partial(_init, cfg, gen))(sources_NxS[:B], forced_BxL, num_forced_B)
+  traj = _fresh(cfg, gen, sources_NxS[:B], start_keys(jnp.arange(B)))
   traj = traj._replace(reason=jnp.where(src_B >= 0, traj.reason, MAX_LENGTH))  # idle: stopped
   out = (jnp.zeros((N, L), jnp.int32), jnp.zeros((N,), jnp.int32), jnp.zeros((N,), jnp.int32))
 
