@@ -7,12 +7,12 @@
 Rerunning the same command (same workdir) resumes where it stopped.
 """
 
-import os
+import sys
 
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from rsir_jax import experiment, logs, sweep
+from rsir_jax import cli
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file (path[:preset]).")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output folder (default: runs/<derived name>).")
@@ -22,24 +22,24 @@ _SWEEP = flags.DEFINE_string(
 flags.mark_flags_as_required(["config"])
 
 
+def parse_flags(argv):
+  try:
+    return flags.FLAGS(argv)
+  except Exception as e:  # a bad config file, preset or override: one line, no traceback
+    cli.fail(cli.flag_error(e))
+
+
 def main(argv):
   del argv
   logging.set_verbosity(logging.WARNING)  # libraries' INFO chatter (Orbax) stays quiet
-  logs.show_progress()
-  config = _CONFIG.value
-  if not _SWEEP.value:
-    print(experiment.summary(experiment.run(config, _WORKDIR.value)))
-    return
-  if _SWEEP.value == "config":
-    path = config_flags.get_config_filename(flags.FLAGS["config"]).split(":")[0]
-    points = sweep.points_from_config_file(path)
-  else:
-    points = sweep.parse_grid(_SWEEP.value, config)
-  workdir = _WORKDIR.value or experiment.default_workdir(config) + "_sweep"
-  sweep.run_sweep(config, points, workdir)
-  with open(os.path.join(workdir, "sweep.md")) as f:
-    print(f.read())
+  config_arg = config_flags.get_config_filename(flags.FLAGS["config"])  # path[:preset]
+  try:
+    config = _CONFIG.value
+    config.to_dict()  # a config file that failed to load raises on first use
+  except OSError as e:
+    cli.fail(cli.flag_error(e))
+  sys.exit(cli.main(config, config_arg, _WORKDIR.value, _SWEEP.value))
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

@@ -5,10 +5,12 @@ full round of generation with the run's chunk_size and slots.
 
   python -m benchmarks.bench_sampler --workdir=runs/<a finished baseline run> [--m=5]
       [--tau=20 --slots=256,1024 --chunk_size=16384 --full_round_slots=2048]
+      [--out=runs/bench/sampler_tau20.json]
 
 The model is the best checkpoint of a finished baseline run (its config.json is read back),
 because trajectory lengths, and so the cost, depend on how good the model is. Both decoders
-run on the same sources in the same process; the full round uses the cached one.
+run on the same sources in the same process; the full round uses the cached one. `--out`
+writes the rows for docs/results.md.
 """
 
 import dataclasses
@@ -20,7 +22,8 @@ import jax
 import numpy as np
 from absl import app, flags
 
-from rsir_jax import default_config, generation, logs, rounds, trainer
+from benchmarks.common import write_rows
+from rsir_jax import default_config, generation, logs, setup as setup_lib, trainer
 from rsir_jax.data.load import load_split
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A finished baseline run.", required=True)
@@ -33,6 +36,7 @@ _SLOTS = flags.DEFINE_list("slots", ["256", "512", "1024", "2048"],
                            "Slot settings compared on the sample (against all at once).")
 _FULL_SLOTS = flags.DEFINE_integer("full_round_slots", None, "Slots for the full round "
                                    "(default: the run's rsir.slots).")
+_OUT = flags.DEFINE_string("out", "", "JSON file for the figures (empty: print only).")
 
 
 def _timed(fn):
@@ -51,33 +55,43 @@ def main(argv):
   chunk = _CHUNK.value or config.rsir.chunk_size
   full_slots = config.rsir.slots if _FULL_SLOTS.value is None else _FULL_SLOTS.value
   split, _ = load_split(config.data)
-  _, params = trainer.train(config, split, _WORKDIR.value)  # finished: restores, no training
-  cfg = trainer.model_config(config, split.num_items)
-  gen = rounds.gen_config(config)
-  print(f"{jax.devices()[0].platform}: tau={gen.tau} p={gen.p_exploit} m={_M.value} "
-        f"max_len={gen.max_len} chunk={chunk}")
+  setup = setup_lib.resolve(config, split)
+  params = trainer.restore_best(setup, _WORKDIR.value).params
+  model, sampling = setup.model, setup.sampling
+  print(f"{jax.devices()[0].platform}: tau={sampling.tau} p={sampling.p_exploit} m={_M.value} "
+        f"max_len={sampling.max_len} chunk={chunk}")
 
   rows = split.train[:_SAMPLE.value]
   key = jax.random.key(0)
   sample = len(rows) * _M.value  # one call: every trajectory of the sample together
-  settings = [("cached, slots=0", gen, 0),
-              ("uncached, slots=0", dataclasses.replace(gen, use_cache=False), 0)]
-  settings += [(f"cached, slots={n}", gen, n) for n in map(int, _SLOTS.value) if n]
-  reference = None
-  for name, g, slots in settings:
-    run = lambda: generation.generate_round(params, cfg, g, rows, _M.value, key, sample, slots=slots)
+  settings = [("cached, slots=0", sampling, 0),
+              ("uncached, slots=0", dataclasses.replace(sampling, use_cache=False), 0)]
+  settings += [(f"cached, slots={n}", sampling, n) for n in map(int, _SLOTS.value) if n]
+  reference, out_rows = None, []
+  for name, s, slots in settings:
+    run = lambda: generation.generate_round(params, model, s, rows, _M.value, key, sample,
+                                            slots=slots)
     _timed(run)  # compile
-    (items, lengths, _, _), seconds = _timed(run)
-    reference = reference or (seconds, items)
-    print(f"{name:18}: {len(lengths)} trajectories in {seconds:.2f}s = {len(lengths) / seconds:.0f}/s "
-          f"({reference[0] / seconds:.2f}x cached slots=0), mean length {np.mean(lengths):.2f}, "
-          f"same trajectories: {np.array_equal(items, reference[1])}")
+    out, seconds = _timed(run)
+    reference = reference or (seconds, out.items)
+    same = bool(np.array_equal(out.items, reference[1]))
+    print(f"{name:18}: {len(out.lengths)} trajectories in {seconds:.2f}s = "
+          f"{len(out.lengths) / seconds:.0f}/s ({reference[0] / seconds:.2f}x cached slots=0), "
+          f"mean length {np.mean(out.lengths):.2f}, same trajectories: {same}")
+    out_rows.append({"tau": sampling.tau, "setting": name, "trajectories": len(out.lengths),
+                     "seconds": seconds, "per_s": len(out.lengths) / seconds,
+                     "speed_vs_all_at_once": reference[0] / seconds, "same_trajectories": same})
 
-  (items, lengths, _, _), seconds = _timed(lambda: generation.generate_round(
-      params, cfg, gen, split.train, _M.value, key, chunk, slots=full_slots))
+  out, seconds = _timed(lambda: generation.generate_round(
+      params, model, sampling, split.train, _M.value, key, chunk, slots=full_slots))
   print(f"full round (chunk {chunk}, slots {full_slots}, compiling included): "
-        f"{len(split.train)} sources x m={_M.value} = {len(lengths)} trajectories in "
-        f"{seconds:.1f}s ({len(lengths) / seconds:.0f}/s), mean length {np.mean(lengths):.2f}")
+        f"{len(split.train)} sources x m={_M.value} = {len(out.lengths)} trajectories in "
+        f"{seconds:.1f}s ({len(out.lengths) / seconds:.0f}/s), mean length {np.mean(out.lengths):.2f}")
+  out_rows.append({"tau": sampling.tau, "setting": f"full round, slots={full_slots}",
+                   "trajectories": len(out.lengths), "seconds": seconds,
+                   "per_s": len(out.lengths) / seconds,
+                   "mean_length": float(np.mean(out.lengths))})
+  write_rows(_OUT.value, out_rows)
 
 
 if __name__ == "__main__":

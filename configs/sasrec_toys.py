@@ -5,7 +5,7 @@
   python launch.py --config=configs/sasrec_toys.py:smoke
 
 Expected (full run): not yet measured on this file. On Beauty this setup reaches test
-Recall@10 0.094, NDCG@10 0.057 (README.md has the measured tables).
+Recall@10 0.094, NDCG@10 0.057 (docs/results.md).
 """
 
 from rsir_jax.default_config import apply_preset, get_base_config, strong_baseline

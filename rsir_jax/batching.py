@@ -14,7 +14,18 @@ from __future__ import annotations
 import dataclasses
 from typing import Iterator, Sequence
 
+import flax.struct
 import numpy as np
+
+
+@flax.struct.dataclass
+class TrainBatch:
+  """One training batch: inputs and targets (B, L), 0 = padding / no target. `last_only` is
+  static (part of the pytree's structure, so a jitted step compiles per layout): True for
+  prefix rows, whose one target sits at the row's last real position."""
+  inputs_BxL: np.ndarray
+  targets_BxL: np.ndarray
+  last_only: bool = flax.struct.field(pytree_node=False, default=False)
 
 
 def bucket_sizes(max_len: int, bucket_lengths: Sequence[int]) -> tuple[int, ...]:
@@ -40,9 +51,9 @@ def _pad_rows(rows: Sequence[np.ndarray], width: int) -> np.ndarray:
 class TrainBuckets:
   """Training rows grouped by length: per bucket, inputs and targets (N_b, L_b), 0 = no target.
 
-  Sequence rows (default): each sequence keeps its most recent max_len + 1 items; input =
-  s[:-1], target = s[1:], so every position of every row is trained.
-  Prefix rows (`prefixes=True`, RecBole's layout): every prefix s[:t+1] of every sequence is
+  Sequence rows (`prefix_rows=False`): each sequence keeps its most recent max_len + 1 items;
+  input = s[:-1], target = s[1:], so every position of every row is trained.
+  Prefix rows (`prefix_rows=True`, RecBole's layout): every prefix s[:t+1] of every sequence is
   its own row, input = its last max_len items before s[t], one target s[t] at its last
   position. The targets are the same (plus those that max_len cuts from long sequences), but
   each one gets its own dropout draw and its own place in the shuffle.
@@ -52,6 +63,7 @@ class TrainBuckets:
   inputs: tuple[np.ndarray, ...]
   targets: tuple[np.ndarray, ...]
   num_skipped: int
+  prefix_rows: bool = False
 
   @property
   def num_rows(self) -> int:
@@ -76,12 +88,12 @@ def _prefix_rows(sequences: Sequence[np.ndarray], max_len: int) -> tuple[list, l
 
 
 def make_train_buckets(sequences: Sequence[np.ndarray], max_len: int,
-                       bucket_lengths: Sequence[int], prefixes: bool = False) -> TrainBuckets:
-  """Groups training sequences (or, with `prefixes`, all their prefixes) into length buckets
-  (see TrainBuckets)."""
+                       bucket_lengths: Sequence[int], prefix_rows: bool = False) -> TrainBuckets:
+  """Groups training sequences (or, with `prefix_rows`, all their prefixes) into length
+  buckets (see TrainBuckets)."""
   sizes = bucket_sizes(max_len, bucket_lengths)
   num_kept = sum(1 for s in sequences if len(s) >= 2)
-  if prefixes:
+  if prefix_rows:
     row_inputs, row_targets = _prefix_rows(sequences, max_len)
   else:
     kept = [np.asarray(s[-(max_len + 1):], dtype=np.int32) for s in sequences if len(s) >= 2]
@@ -93,7 +105,8 @@ def make_train_buckets(sequences: Sequence[np.ndarray], max_len: int,
     idx = np.flatnonzero(which_N == b)
     inputs.append(_pad_rows([row_inputs[i] for i in idx], width))
     targets.append(_pad_rows([row_targets[i] for i in idx], width))
-  return TrainBuckets(sizes, tuple(inputs), tuple(targets), len(sequences) - num_kept)
+  return TrainBuckets(sizes, tuple(inputs), tuple(targets), len(sequences) - num_kept,
+                      prefix_rows)
 
 
 def epoch_plan(buckets: TrainBuckets, batch_size: int, seed: int, epoch: int) -> list[tuple[int, np.ndarray]]:
@@ -108,14 +121,16 @@ def epoch_plan(buckets: TrainBuckets, batch_size: int, seed: int, epoch: int) ->
   return plan
 
 
-def gather_batch(buckets: TrainBuckets, bucket: int, rows: np.ndarray, batch_size: int):
-  """(inputs, targets) of shape (batch_size, L_b); a short last batch is filled with empty
-  rows whose targets are all 0, so they carry no loss and the shape stays static."""
+def gather_batch(buckets: TrainBuckets, bucket: int, rows: np.ndarray,
+                 batch_size: int) -> TrainBatch:
+  """The TrainBatch of `rows` of one bucket, shape (batch_size, L_b), marked with the
+  buckets' layout; a short last batch is filled with empty rows whose targets are all 0, so
+  they carry no loss and the shape stays static."""
   inputs_BxL = np.zeros((batch_size, buckets.sizes[bucket]), dtype=np.int32)
   targets_BxL = np.zeros_like(inputs_BxL)
   inputs_BxL[:len(rows)] = buckets.inputs[bucket][rows]
   targets_BxL[:len(rows)] = buckets.targets[bucket][rows]
-  return inputs_BxL, targets_BxL
+  return TrainBatch(inputs_BxL, targets_BxL, last_only=buckets.prefix_rows)
 
 
 @dataclasses.dataclass(frozen=True)

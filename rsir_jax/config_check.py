@@ -1,17 +1,22 @@
-"""Checks a resolved config before any compute, with errors that name the offending field."""
+"""Checks a config before any compute, with errors that name the offending field: `validate`
+(the fields alone) and `check_sizes` (batch sizes against the devices and their memory, once
+the data's catalogue size is known)."""
 
 from __future__ import annotations
 
+import os
+
 import ml_collections
 
-from rsir_jax import parallel
+from rsir_jax import models
 from rsir_jax.data.download import DATASETS
+from rsir_jax.errors import UserError
 from rsir_jax.losses import LOSSES
 
 FORMATS = ("auto", "seq", "pairs")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
   """A config field holds an invalid value."""
 
 
@@ -48,10 +53,14 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _require(d.format in FORMATS, "data.format", d.format, f"must be one of {FORMATS}")
   _require(all(isinstance(b, int) and b > 0 for b in d.bucket_lengths), "data.bucket_lengths",
            d.bucket_lengths, "must be positive integers")
+  _require(m.name in models.BACKBONES, "model.name", m.name,
+           f"unknown backbone; known: {sorted(models.BACKBONES)}")
   for field in ("model.dim", "model.num_layers", "model.num_heads", "model.ffn_mult",
                 "model.max_len", "train.batch_size", "train.max_epochs", "train.patience",
                 "eval.batch_size"):
     _positive_int(c, field)
+  _require(m.max_len >= 2, "model.max_len", m.max_len,
+           "must be at least 2 (an input item and the item it predicts)")
   _require(m.dim % m.num_heads == 0, "model.num_heads", m.num_heads,
            f"must divide model.dim={m.dim}")
   for field in ("model.dropout", "model.attn_dropout"):
@@ -81,15 +90,6 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _validate_rsir(c)
 
 
-def check_devices(c: ml_collections.ConfigDict) -> None:
-  """Raises ValueError when the devices cannot take the config's batches: too few devices for
-  parallel.num_devices, or a batch size that does not split evenly over them."""
-  mesh = parallel.make_mesh(c.parallel.num_devices)
-  fields = ("train.batch_size", "eval.batch_size") + (("rsir.chunk_size",) if c.rsir.rounds else ())
-  for field in fields:
-    parallel.check_divisible(field, _get(c, field), mesh)
-
-
 def _validate_rsir(c: ml_collections.ConfigDict) -> None:
   r = c.rsir
   for field in ("rsir.rounds", "rsir.max_len", "rsir.generator_dim", "rsir.generator_layers",
@@ -104,9 +104,55 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
   _require(r.choice in ("greedy", "sample"), "rsir.choice", r.choice,
            "must be 'greedy' or 'sample'")
   _require(r.sources in ("all", "real"), "rsir.sources", r.sources, "must be 'all' or 'real'")
+  _require(isinstance(r.round0_dir, str), "rsir.round0_dir", r.round0_dir, "must be a path")
   _require(r.max_len <= c.model.max_len, "rsir.max_len", r.max_len,
            f"must not exceed model.max_len={c.model.max_len}")
   if r.generator_dim:
     heads = c.model.num_heads
     _require(r.generator_dim % heads == 0, "rsir.generator_dim", r.generator_dim,
              f"must be divisible by model.num_heads={heads}")
+
+
+def device_memory_bytes(device) -> int:
+  """Memory of one device: what the accelerator reports, or the host's RAM for a CPU."""
+  stats = device.memory_stats() if device.platform != "cpu" else None
+  if stats and stats.get("bytes_limit"):
+    return int(stats["bytes_limit"])
+  return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+def _peak_bytes(c: ml_collections.ConfigDict, num_items: int, num_devices: int) -> dict:
+  """Rough peak float32 bytes per device of the largest array groups of each kind of step,
+  by the field that sizes them: enough to tell a workable setting from an impossible one."""
+  m, t, r = c.model, c.train, c.rsir
+  V, L, D = num_items + 1, m.max_len, m.dim
+  rows = -(-t.batch_size // num_devices)
+  scored = rows if t.prefix_rows else rows * L  # positions with a loss
+  per_target = {"ce": V, "sampled": t.num_negatives + 1, "bce": 2}[t.loss]
+  layers = m.num_layers * (rows * L * D * (8 + 2 * m.ffn_mult) + rows * m.num_heads * L * L * 3)
+  sizes = {"train.batch_size": 4 * (3 * scored * per_target + layers),
+           "eval.batch_size": 4 * 3 * -(-c.eval.batch_size // num_devices) * (V + L * D)}
+  if r.rounds:
+    in_flight = -(-(r.slots or r.chunk_size) // num_devices)
+    cache = 2 * m.num_layers * (r.max_len or L) * D
+    field = "rsir.slots" if r.slots else "rsir.chunk_size"  # slots = 0: a chunk at once
+    sizes[field] = 4 * (4 * in_flight * (V + cache) + r.chunk_size * L)
+  return sizes
+
+
+def check_sizes(c: ml_collections.ConfigDict, num_items: int, mesh) -> None:
+  """Raises ConfigError when a batch size does not split evenly over the mesh's devices, or
+  when a step would need more memory than a device has."""
+  n = int(mesh.devices.size)
+  fields = ("train.batch_size", "eval.batch_size") + (("rsir.chunk_size",) if c.rsir.rounds else ())
+  for field in fields:
+    value = _get(c, field)
+    _require(value % n == 0, field, value,
+             f"must be a multiple of the number of devices ({n}); use e.g. "
+             f"{max(n, value - value % n)} or set parallel.num_devices")
+  limit = device_memory_bytes(mesh.devices.flat[0])
+  for field, need in _peak_bytes(c, num_items, n).items():
+    _require(need < 0.8 * limit, field, _get(c, field),
+             f"a step would need about {need / 2**30:,.1f} GiB per device "
+             f"({num_items:,} items), more than the {limit / 2**30:,.1f} GiB a "
+             f"{mesh.devices.flat[0].platform} device has; lower it")

@@ -8,7 +8,8 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   data.dir              where named datasets are looked for and cached (RSIR_DATA_DIR wins).
   data.base_url         where named datasets are downloaded from ('' = the public source).
   data.bucket_lengths   static sequence lengths batches are padded to (max_len is added).
-  model.*               SASRec size: dim, num_layers, num_heads, ffn_mult, dropout,
+  model.name            the backbone (rsir_jax/models: sasrec).
+  model.*               its size: dim, num_layers, num_heads, ffn_mult, dropout,
                         attn_dropout, max_len (the most recent items kept per sequence).
   train.loss            ce (full softmax) | sampled (train.num_negatives uniform negatives) | bce.
   train.loss_norm       batch_mean (each batch's loss is the mean over its targets) |
@@ -41,10 +42,16 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         extended again; real: the real training rows only, which keeps
                         the loop anchored to real users; README.md compares them),
                         generator_dim / generator_layers (> 0: a separate,
-                        e.g. smaller, SASRec trained on the same data generates: weak-to-strong).
+                        e.g. smaller, SASRec trained on the same data generates: weak-to-strong),
+                        round0_dir (a finished run, baseline or RSIR, whose round-0 model this
+                        run takes instead of training its own; its config must match in every
+                        field outside rsir; relative paths start at this run's workdir; a sweep
+                        sets it for points that share a round 0).
 """
 
 import ml_collections
+
+from rsir_jax.config_check import ConfigError
 
 
 def get_base_config() -> ml_collections.ConfigDict:
@@ -61,6 +68,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.data.bucket_lengths = (4, 6, 8, 12, 16, 24, 32)
 
   c.model = ml_collections.ConfigDict()
+  c.model.name = "sasrec"
   c.model.dim = 64
   c.model.num_layers = 2
   c.model.num_heads = 2
@@ -116,16 +124,30 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.sources = "all"
   c.rsir.generator_dim = 0
   c.rsir.generator_layers = 0
+  c.rsir.round0_dir = ""
   return c
 
 
 def strong_baseline(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """The setup of the per-dataset SASRec configs: full softmax CE on prefix rows (each
-  target its own row with its own dropout draw, RecBole's layout), 2048 rows per batch. On
-  Beauty it beats training every position of a sequence row in one pass (see README.md)."""
+  target its own row with its own dropout draw, RecBole's layout), 2048 rows per batch,
+  patience 10 (the measured runs'; the paper uses 20). On Beauty it beats training every
+  position of a sequence row in one pass (docs/results.md)."""
   c.train.loss = "ce"
   c.train.prefix_rows = True
   c.train.batch_size = 2048
+  c.train.patience = 10
+  return c
+
+
+def paper_setup(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """The paper's training setup: sampled softmax with 256 negatives on sequence rows (one
+  row per user, every position a target), batch 256; patience 10 (the measured runs')."""
+  c.train.loss = "sampled"
+  c.train.num_negatives = 256
+  c.train.prefix_rows = False
+  c.train.batch_size = 256
+  c.train.patience = 10
   return c
 
 
@@ -148,4 +170,4 @@ def apply_preset(c: ml_collections.ConfigDict, preset: str | None) -> ml_collect
     c.train.max_epochs = 10
     c.train.patience = 10
     return c
-  raise ValueError(f"unknown preset {preset!r}: use '' or 'smoke'")
+  raise ConfigError(f"unknown preset {preset!r}: use '' or 'smoke'")

@@ -1,4 +1,4 @@
-"""Full-ranking evaluation of a SASRec params pytree on validation or test users."""
+"""Full-ranking evaluation of a backbone's params on validation or test users."""
 
 from __future__ import annotations
 
@@ -9,15 +9,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rsir_jax import batching, metrics, model, parallel
+from rsir_jax import batching, metrics, parallel
+from rsir_jax.models import Backbone
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "mask_history", "ks"))
-def eval_step(params, inputs_BxL, history_BxH, targets_B, *, cfg: model.SASRecConfig,
+@functools.partial(jax.jit, static_argnames=("model", "mask_history", "ks"))
+def eval_step(params, inputs_BxL, history_BxH, targets_B, *, model: Backbone,
               mask_history: bool, ks: tuple[int, ...]):
   """Metric sums for one batch: encode, take the state after each row's last real item,
   score every item, optionally mask the history, rank the target."""
-  h_BxLxD = model.encode(cfg, params, inputs_BxL, train=False)
+  h_BxLxD = model.encode(params, inputs_BxL, train=False)
   last_B = jnp.maximum(jnp.sum(inputs_BxL > 0, axis=1) - 1, 0)
   h_BxD = jnp.take_along_axis(h_BxLxD, last_B[:, None, None], axis=1)[:, 0]
   scores_BxV = model.score_all(params, h_BxD)
@@ -27,7 +28,7 @@ def eval_step(params, inputs_BxL, history_BxH, targets_B, *, cfg: model.SASRecCo
   return metrics.metric_sums(ranks_B, (targets_B > 0).astype(jnp.float32), ks)
 
 
-def evaluate(params, cfg: model.SASRecConfig, batches: Sequence[batching.EvalBatch], *,
+def evaluate(params, model: Backbone, batches: Sequence[batching.EvalBatch], *,
              mask_history: bool = True, ks: Sequence[int] = metrics.DEFAULT_KS,
              mesh=None) -> dict[str, float]:
   """Mean Recall@K and NDCG@K over all real rows of `batches`. Sums stay on the device until
@@ -41,8 +42,10 @@ def evaluate(params, cfg: model.SASRecConfig, batches: Sequence[batching.EvalBat
   for batch in batches:
     arrays = (batch.inputs, batch.history, batch.targets)
     if mesh is not None:
-      arrays = parallel.shard_batch(mesh, *arrays)
-    sums = eval_step(params, *arrays, cfg=cfg, mask_history=mask_history, ks=ks)
+      arrays = parallel.shard_batch(mesh, arrays)
+    sums = eval_step(params, *arrays, model=model, mask_history=mask_history, ks=ks)
+    if mesh is not None:
+      parallel.settle(mesh, sums)
     totals = sums if totals is None else jax.tree_util.tree_map(jnp.add, totals, sums)
     num_users += int(np.count_nonzero(batch.targets))
   if not num_users:

@@ -1,21 +1,34 @@
-"""Generating a whole round: every training row is a source, rolled out m times, in chunks of
-a fixed number of trajectories (one compiled shape; within a chunk, `slots` trajectories
-advance together and refill as they stop). Each finished chunk is written to disk,
-so an interrupted round resumes at the first missing chunk."""
+"""Generating a whole round: every source row is rolled out m times, in chunks of a fixed
+number of trajectories (one compiled shape; within a chunk, `slots` trajectories advance
+together and refill as they stop). Each finished chunk is written to disk with the seconds it
+took, so an interrupted round resumes at the first missing chunk and its generation time
+still adds up over every process that worked on it."""
 
 from __future__ import annotations
 
 import logging
 import os
 import time
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import jax
 import numpy as np
 
-from rsir_jax import model, parallel, sampler
+from rsir_jax import parallel, sampler
+from rsir_jax.files import Writer
+from rsir_jax.models import Backbone
 
 log = logging.getLogger(__name__)
+
+
+class Generated(NamedTuple):
+  """A round's trajectories: items (N, max_len), lengths (N,), stop reasons (N,), the index
+  of each trajectory's source row (N,), and the seconds spent generating them."""
+  items: np.ndarray
+  lengths: np.ndarray
+  reasons: np.ndarray
+  source_of: np.ndarray
+  seconds: float
 
 
 def source_matrix(rows: Sequence[np.ndarray], width: int) -> np.ndarray:
@@ -27,39 +40,32 @@ def source_matrix(rows: Sequence[np.ndarray], width: int) -> np.ndarray:
   return out_NxS
 
 
-def _save_npz(path: str, **arrays) -> None:
-  tmp = path + ".tmp.npz"
-  np.savez(tmp, **arrays)
-  os.replace(tmp, path)
-
-
-def generate_round(params, cfg: model.SASRecConfig, gen: sampler.GenConfig,
+def generate_round(params, model: Backbone, sampling: sampler.SamplerConfig,
                    rows: Sequence[np.ndarray], copies: int, key: jax.Array,
                    chunk_size: int, chunk_dir: str | None = None, mesh=None,
-                   slots: int = 0):
+                   slots: int = 0, writer: Writer | None = None) -> Generated:
   """Rolls out `copies` trajectories from every row with at least 2 items.
 
-  Returns (items (N, max_len), lengths (N,), reasons (N,), source row index (N,)). With
-  `chunk_dir`, finished chunks are stored there and reused on a rerun with the same inputs.
-  With a `mesh`, each chunk's trajectories are split over its devices (params replicated).
-  `slots`: trajectories advanced together within a chunk (see `sampler.generate`; 0 = all).
-  Trajectory j's randomness comes from fold_in(key, j): neither `chunk_size` nor `slots`
-  changes the result.
+  With `chunk_dir`, finished chunks are stored there (by `writer`, default: this process)
+  and reused on a rerun with the same inputs. With a `mesh`, each chunk's trajectories are
+  split over its devices (params replicated). `slots`: trajectories advanced together within
+  a chunk (see `sampler.generate`; 0 = all). Trajectory j's randomness comes from
+  fold_in(key, j): neither `chunk_size` nor `slots` changes the result.
   """
+  writer = writer or Writer()
   eligible = np.array([i for i, r in enumerate(rows) if len(r) >= 2], dtype=np.int64)
   if eligible.size == 0:
     raise ValueError("no training row has 2 or more items to generate from")
   if mesh is not None:
-    parallel.check_divisible("rsir.chunk_size", chunk_size, mesh)
     params, key = parallel.replicate(mesh, params), parallel.replicate(mesh, key)
   source_of = np.repeat(eligible, copies)
-  sources = source_matrix([rows[i] for i in eligible], gen.max_len)
+  sources = source_matrix([rows[i] for i in eligible], sampling.max_len)
   sources_NxS = np.repeat(sources, copies, axis=0)
   n = len(sources_NxS)
   num_chunks = -(-n // chunk_size)
   if chunk_dir:
     os.makedirs(chunk_dir, exist_ok=True)
-  parts = []
+  parts, seconds = [], 0.0
   t0, generated = time.perf_counter(), 0
   for c in range(num_chunks):
     path = (os.path.join(chunk_dir, f"chunk_{c:05d}_of_{num_chunks:05d}_size_{chunk_size}.npz")
@@ -67,7 +73,9 @@ def generate_round(params, cfg: model.SASRecConfig, gen: sampler.GenConfig,
     if path and os.path.exists(path):
       with np.load(path) as f:
         parts.append((f["items"], f["lengths"], f["reasons"]))
+        seconds += float(f["seconds"]) if "seconds" in f else 0.0
       continue
+    t_chunk = time.perf_counter()
     lo, hi = c * chunk_size, min((c + 1) * chunk_size, n)
     # A short last chunk is padded with copies of real sources to the same shape; they are
     # not rolled out (count = hi - lo) and are trimmed.
@@ -76,13 +84,15 @@ def generate_round(params, cfg: model.SASRecConfig, gen: sampler.GenConfig,
     if mesh is not None:
       sources_BxS = parallel.shard_batch(mesh, sources_BxS)
     items, lengths, reasons = parallel.to_host(sampler.generate(
-        params, sources_BxS, key, lo, hi - lo, cfg=cfg, gen=gen, slots=slots))
+        params, sources_BxS, key, lo, hi - lo, model=model, sampling=sampling, slots=slots))
     part = (items[:hi - lo], lengths[:hi - lo], reasons[:hi - lo])
-    if path and parallel.is_primary():
-      _save_npz(path, items=part[0], lengths=part[1], reasons=part[2])
+    chunk_s = time.perf_counter() - t_chunk
+    if path:
+      writer.npz(path, items=part[0], lengths=part[1], reasons=part[2], seconds=chunk_s)
     parts.append(part)
+    seconds += chunk_s
     generated += hi - lo
     log.info("generated %d/%d trajectories (%.0f/s)", hi, n,
              generated / (time.perf_counter() - t0))
   items, lengths, reasons = (np.concatenate(p) for p in zip(*parts))
-  return items, lengths, reasons, source_of
+  return Generated(items, lengths, reasons, source_of, seconds)

@@ -21,7 +21,13 @@ import numpy as np
 from jax.experimental import multihost_utils
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
+from rsir_jax.errors import UserError
+
 DATA_AXIS = "data"
+
+
+class DeviceError(UserError, ValueError):
+  """The config asks for more devices than are visible."""
 
 
 def initialize(parallel_config) -> None:
@@ -53,9 +59,20 @@ def make_mesh(num_devices: int = 0) -> Mesh:
   a single process, every process's devices in a multi-host run."""
   devices = jax.devices() if jax.process_count() > 1 else jax.local_devices()
   if num_devices > len(devices):
-    raise ValueError(f"parallel.num_devices={num_devices} but only {len(devices)} "
+    raise DeviceError(f"parallel.num_devices={num_devices} but only {len(devices)} "
                      f"{devices[0].platform} device(s) are visible")
   return Mesh(np.array(devices[:num_devices or len(devices)]), (DATA_AXIS,))
+
+
+def settle(mesh: Mesh, x):
+  """Waits for `x` when the mesh is several simulated CPU devices (threads of one process),
+  else returns at once. Their collectives can deadlock when many steps are queued ahead on
+  busy cores (seen: three device threads waiting at an all-reduce for good, the fourth never
+  scheduled); one step in flight at a time avoids it. Real accelerators keep dispatching
+  ahead."""
+  if mesh.devices.size > 1 and mesh.devices.flat[0].platform == "cpu":
+    jax.block_until_ready(x)
+  return x
 
 
 def replicated(mesh: Mesh) -> NamedSharding:
@@ -66,14 +83,6 @@ def replicated(mesh: Mesh) -> NamedSharding:
 def batch_sharded(mesh: Mesh) -> NamedSharding:
   """The sharding of a batch: its first axis split over the devices."""
   return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
-
-
-def check_divisible(field: str, size: int, mesh: Mesh) -> None:
-  """Raises a clear error when a batch of `size` rows cannot be split evenly."""
-  n = mesh.devices.size
-  if size % n:
-    raise ValueError(f"{field}={size} must be a multiple of the number of devices ({n}); "
-                     f"use e.g. {field}={max(n, size - size % n)} or set parallel.num_devices")
 
 
 def _global(x, sharding: NamedSharding):
@@ -94,15 +103,14 @@ def replicate(mesh: Mesh, tree):
   return jax.tree_util.tree_map(lambda x: _global(x, replicated(mesh)), tree)
 
 
-def shard_batch(mesh: Mesh, *arrays: np.ndarray):
-  """Places host arrays on the devices, each split along its first axis. With several
-  processes, each holds the whole batch and transfers only its own slice."""
+def shard_batch(mesh: Mesh, tree):
+  """Places the host arrays of `tree` (an array, a tuple, a TrainBatch) on the devices, each
+  split along its first axis. With several processes, each holds the whole batch and
+  transfers only its own slice."""
   sharding = batch_sharded(mesh)
   if jax.process_count() == 1:
-    placed = tuple(jax.device_put(a, sharding) for a in arrays)
-  else:
-    placed = tuple(_global(a, sharding) for a in arrays)
-  return placed if len(placed) != 1 else placed[0]
+    return jax.device_put(tree, sharding)
+  return jax.tree_util.tree_map(lambda a: _global(a, sharding), tree)
 
 
 def to_host(tree):

@@ -26,14 +26,14 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from rsir_jax import model
+from rsir_jax.models import Backbone
 
 RUNNING, FIDELITY, EXHAUSTED, MAX_LENGTH = 0, 1, 2, 3
 STOP_REASONS = {FIDELITY: "fidelity", EXHAUSTED: "exhausted", MAX_LENGTH: "max_length"}
 
 
 @dataclasses.dataclass(frozen=True)
-class GenConfig:
+class SamplerConfig:
   """Static generation settings (hashable: a jit static argument).
 
   max_len: longest trajectory (<= the model's max_len).
@@ -71,11 +71,11 @@ class Trajectory(NamedTuple):
   num_forced: jax.Array   # ()
 
 
-def _init(cfg: model.SASRecConfig, gen: GenConfig, source_S, forced_L, num_forced):
-  L = gen.max_len
+def _init(model: Backbone, sampling: SamplerConfig, source_S, forced_L, num_forced):
+  L = sampling.max_len
   return Trajectory(items=jnp.zeros((L,), jnp.int32), length=jnp.zeros((), jnp.int32),
-                    reason=jnp.zeros((), jnp.int32), hidden=jnp.zeros((cfg.dim,)),
-                    cache=model.empty_cache(cfg, L), source=source_S, forced=forced_L,
+                    reason=jnp.zeros((), jnp.int32), hidden=jnp.zeros((model.dim,)),
+                    cache=model.empty_cache(L), source=source_S, forced=forced_L,
                     num_forced=num_forced)
 
 
@@ -92,25 +92,25 @@ def fidelity_check(scores_V, remaining_scores_S, tau: int):
   return (jnp.sum(scores_V > best_S) < tau) & (best_S > -jnp.inf)
 
 
-def _choose(gen: GenConfig, key, unused_scores_V, source_S, source_scores_S):
+def _choose(sampling: SamplerConfig, key, unused_scores_V, source_S, source_scores_S):
   """Next item: from the source's unused items with probability p_exploit, else from all
   unused items; greedy or sampled."""
   k_coin, k_src, k_all = jax.random.split(key, 3)
-  exploit = jax.random.bernoulli(k_coin, gen.p_exploit)
-  if gen.choice == "greedy":
+  exploit = jax.random.bernoulli(k_coin, sampling.p_exploit)
+  if sampling.choice == "greedy":
     from_source = source_S[jnp.argmax(source_scores_S)]
     from_all = jnp.argmax(unused_scores_V)
   else:
-    from_source = source_S[jax.random.categorical(k_src, source_scores_S / gen.temperature)]
-    if gen.top_k:
-      top_scores, top_items = jax.lax.top_k(unused_scores_V, gen.top_k)
-      from_all = top_items[jax.random.categorical(k_all, top_scores / gen.temperature)]
+    from_source = source_S[jax.random.categorical(k_src, source_scores_S / sampling.temperature)]
+    if sampling.top_k:
+      top_scores, top_items = jax.lax.top_k(unused_scores_V, sampling.top_k)
+      from_all = top_items[jax.random.categorical(k_all, top_scores / sampling.temperature)]
     else:
-      from_all = jax.random.categorical(k_all, unused_scores_V / gen.temperature)
+      from_all = jax.random.categorical(k_all, unused_scores_V / sampling.temperature)
   return jnp.where(exploit, from_source, from_all).astype(jnp.int32)
 
 
-def _step(cfg: model.SASRecConfig, gen: GenConfig, params, traj: Trajectory, key,
+def _step(model: Backbone, sampling: SamplerConfig, params, traj: Trajectory, key,
           stop_on_failure: bool = True):
   """Advances one trajectory by one position. Returns (trajectory, check passed, source
   exhausted), the last two about the context before this step's item."""
@@ -120,36 +120,36 @@ def _step(cfg: model.SASRecConfig, gen: GenConfig, params, traj: Trajectory, key
   unused_scores_V = scores_V.at[traj.items].set(-jnp.inf)    # items 0-padded: no harm
   source_scores_S = unused_scores_V[traj.source]             # -inf: used or padding
   remaining_S = source_scores_S > -jnp.inf
-  passed = fidelity_check(scores_V, source_scores_S, gen.tau)
-  passed = passed | (not gen.fidelity)
+  passed = fidelity_check(scores_V, source_scores_S, sampling.tau)
+  passed = passed | (not sampling.fidelity)
   exhausted = ~jnp.any(remaining_S)
 
   # Why it stops here, in order of precedence: the source is used up (T empty: stop, keep
   # everything), the check failed, the length limit. Forced positions (start, prefix, a
   # scored candidate) are never judged; a stopped trajectory keeps its first reason.
-  reason = jnp.where(n >= gen.max_len, MAX_LENGTH, RUNNING)
+  reason = jnp.where(n >= sampling.max_len, MAX_LENGTH, RUNNING)
   if stop_on_failure:
     reason = jnp.where(~passed, FIDELITY, reason)
   reason = jnp.where(exhausted, EXHAUSTED, reason)
-  reason = jnp.where(is_forced & (n < gen.max_len), RUNNING, reason)
+  reason = jnp.where(is_forced & (n < sampling.max_len), RUNNING, reason)
   reason = jnp.where(traj.reason != RUNNING, traj.reason, reason)
   go = reason == RUNNING
 
-  chosen = _choose(gen, key, unused_scores_V, traj.source, source_scores_S)
-  item = jnp.where(is_forced, traj.forced[jnp.minimum(n, gen.max_len - 1)], chosen)
-  pos = jnp.minimum(n, gen.max_len - 1)
+  chosen = _choose(sampling, key, unused_scores_V, traj.source, source_scores_S)
+  item = jnp.where(is_forced, traj.forced[jnp.minimum(n, sampling.max_len - 1)], chosen)
+  pos = jnp.minimum(n, sampling.max_len - 1)
   items = jnp.where(go, traj.items.at[pos].set(item), traj.items)
-  if gen.use_cache:
-    hidden, cache = model.decode(cfg, params, item, pos, traj.cache)
+  if sampling.use_cache:
+    hidden, cache = model.decode(params, item, pos, traj.cache)
   else:
-    hidden = model.encode(cfg, params, items[None])[0, pos]
+    hidden = model.encode(params, items[None])[0, pos]
     cache = traj.cache
   keep = lambda new, old: jax.tree_util.tree_map(lambda a, b: jnp.where(go, a, b), new, old)
   hidden, cache = keep((hidden, cache), (traj.hidden, traj.cache))
   length = n + go.astype(jnp.int32)
 
   # Drop the item whose context failed the check (never a forced one).
-  if stop_on_failure and gen.drop_failed:
+  if stop_on_failure and sampling.drop_failed:
     drop = (reason == FIDELITY) & (traj.reason == RUNNING) & (n > traj.num_forced)
     items = jnp.where(drop, items.at[n - 1].set(0), items)
     length = length - drop.astype(jnp.int32)
@@ -157,39 +157,39 @@ def _step(cfg: model.SASRecConfig, gen: GenConfig, params, traj: Trajectory, key
                        cache=cache), passed, exhausted
 
 
-def _forced_start(gen: GenConfig, source_S, key):
+def _forced_start(sampling: SamplerConfig, source_S, key):
   """Forced items and their count: the source's first item, or a random prefix."""
-  forced_L = jnp.zeros((gen.max_len,), jnp.int32)
-  width = min(gen.max_len, source_S.shape[0])
+  forced_L = jnp.zeros((sampling.max_len,), jnp.int32)
+  width = min(sampling.max_len, source_S.shape[0])
   forced_L = forced_L.at[:width].set(source_S[:width])
-  if gen.start == "first":
+  if sampling.start == "first":
     return forced_L, jnp.ones((), jnp.int32)
   src_len = jnp.sum(source_S > 0)
-  longest = jnp.clip(jnp.minimum(src_len - 1, gen.max_len - 1), 1, None)
+  longest = jnp.clip(jnp.minimum(src_len - 1, sampling.max_len - 1), 1, None)
   return forced_L, jax.random.randint(key, (), 1, longest + 1)
 
 
-def _fresh(cfg: model.SASRecConfig, gen: GenConfig, source_BxS, start_keys_B) -> Trajectory:
+def _fresh(model: Backbone, sampling: SamplerConfig, source_BxS, start_keys_B) -> Trajectory:
   """New trajectories, one per source row, with their forced start drawn from its key."""
-  forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, gen))(source_BxS,
+  forced_BxL, num_forced_B = jax.vmap(functools.partial(_forced_start, sampling))(source_BxS,
                                                                             start_keys_B)
-  return jax.vmap(functools.partial(_init, cfg, gen))(source_BxS, forced_BxL, num_forced_B)
+  return jax.vmap(functools.partial(_init, model, sampling))(source_BxS, forced_BxL, num_forced_B)
 
 
-def _restart(cfg: model.SASRecConfig, gen: GenConfig, traj: Trajectory, new_B, source_BxS,
+def _restart(model: Backbone, sampling: SamplerConfig, traj: Trajectory, new_B, source_BxS,
              start_keys_B):
   """Puts fresh trajectories from `source_BxS` into the slots where `new_B`. The key/value
   cache is left as it is: decoding position t writes slot t and attends to 0..t only, so a new
   trajectory overwrites what it reads before it reads it."""
-  fresh = _fresh(cfg, gen, source_BxS, start_keys_B)
+  fresh = _fresh(model, sampling, source_BxS, start_keys_B)
   pick = lambda a, b: jnp.where(new_B.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
   return traj._replace(**{f: pick(getattr(fresh, f), getattr(traj, f))
                           for f in Trajectory._fields if f != "cache"})
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "gen", "slots"))
-def generate(params, sources_NxS, key, first=0, count=None, *, cfg: model.SASRecConfig,
-             gen: GenConfig, slots: int = 0):
+@functools.partial(jax.jit, static_argnames=("model", "sampling", "slots"))
+def generate(params, sources_NxS, key, first=0, count=None, *, model: Backbone,
+             sampling: SamplerConfig, slots: int = 0):
   """Rolls out one trajectory per row of `sources_NxS` (right-padded real items; repeat rows
   for m copies). Returns (items (N, max_len), lengths (N,), stop reasons (N,)).
 
@@ -202,17 +202,17 @@ def generate(params, sources_NxS, key, first=0, count=None, *, cfg: model.SASRec
   index of row 0 in that list). Only the first `count` rows (default: all) are rolled out;
   the rest pad the batch to its compiled shape and come back empty.
   """
-  if gen.max_len > cfg.max_len:
-    raise ValueError(f"generation max_len {gen.max_len} exceeds model.max_len {cfg.max_len}")
-  N, L = sources_NxS.shape[0], gen.max_len
+  if sampling.max_len > model.max_len:
+    raise ValueError(f"generation max_len {sampling.max_len} exceeds model.max_len {model.max_len}")
+  N, L = sources_NxS.shape[0], sampling.max_len
   B = N if slots <= 0 else min(slots, N)
   count = N if count is None else count
   traj_keys_N = jax.vmap(lambda i: jax.random.fold_in(key, i))(first + jnp.arange(N))
   start_keys = lambda src_B: jax.vmap(lambda k: jax.random.fold_in(k, 0))(traj_keys_N[src_B])
-  step = jax.vmap(functools.partial(_step, cfg, gen, params))
+  step = jax.vmap(functools.partial(_step, model, sampling, params))
 
   src_B = jnp.where(jnp.arange(B) < count, jnp.arange(B), -1)  # each slot's source; -1: idle
-  traj = _fresh(cfg, gen, sources_NxS[:B], start_keys(jnp.arange(B)))
+  traj = _fresh(model, sampling, sources_NxS[:B], start_keys(jnp.arange(B)))
   traj = traj._replace(reason=jnp.where(src_B >= 0, traj.reason, MAX_LENGTH))  # idle: stopped
   out = (jnp.zeros((N, L), jnp.int32), jnp.zeros((N,), jnp.int32), jnp.zeros((N,), jnp.int32))
 
@@ -230,7 +230,7 @@ def generate(params, sources_NxS, key, first=0, count=None, *, cfg: model.SASRec
     refill_B = done_B & (new_src_B < count)
     src_B = jnp.where(done_B, jnp.where(refill_B, new_src_B, -1), src_B)
     safe_B = jnp.clip(new_src_B, 0, N - 1)
-    traj = _restart(cfg, gen, traj, refill_B, sources_NxS[safe_B], start_keys(safe_B))
+    traj = _restart(model, sampling, traj, refill_B, sources_NxS[safe_B], start_keys(safe_B))
     return traj, src_B, next_src + jnp.sum(done_B), out
 
   cond = lambda carry: jnp.any(carry[1] >= 0)
@@ -238,9 +238,9 @@ def generate(params, sources_NxS, key, first=0, count=None, *, cfg: model.SASRec
   return out
 
 
-@functools.partial(jax.jit, static_argnames=("cfg", "gen"))
-def score_sequences(params, sources_BxS, candidates_BxL, *, cfg: model.SASRecConfig,
-                    gen: GenConfig):
+@functools.partial(jax.jit, static_argnames=("model", "sampling"))
+def score_sequences(params, sources_BxS, candidates_BxL, *, model: Backbone,
+                    sampling: SamplerConfig):
   """Judges given candidate sequences against their sources with the sampler's own step.
 
   Item 0 of a candidate is its start and is not judged; the context candidate[:t] is judged
@@ -248,14 +248,14 @@ def score_sequences(params, sources_BxS, candidates_BxL, *, cfg: model.SASRecCon
   after the last item). Returns (passed (B, L + 1): the check on the context of t items,
   False where nothing was judged; accepted (B,): how many leading items the sampler keeps:
   up to the first context whose source is used up, or that fails the check, minus the item
-  that failed it when gen.drop_failed).
+  that failed it when sampling.drop_failed).
   """
   B, L = candidates_BxL.shape
-  gen = dataclasses.replace(gen, max_len=L, p_exploit=0.0, choice="greedy")
+  sampling = dataclasses.replace(sampling, max_len=L, p_exploit=0.0, choice="greedy")
   lengths_B = jnp.sum(candidates_BxL > 0, axis=1)
-  traj = jax.vmap(functools.partial(_init, cfg, gen))(
+  traj = jax.vmap(functools.partial(_init, model, sampling))(
       sources_BxS, candidates_BxL, jnp.full((B,), L, jnp.int32))
-  step = jax.vmap(functools.partial(_step, cfg, gen, params, stop_on_failure=False))
+  step = jax.vmap(functools.partial(_step, model, sampling, params, stop_on_failure=False))
   keys_B = jax.random.split(jax.random.key(0), B)  # unused: every item is forced
 
   def body(traj, _):
@@ -270,6 +270,6 @@ def score_sequences(params, sources_BxS, candidates_BxL, *, cfg: model.SASRecCon
   failed_BxT = ~passed_TxB.T & judged_BxT & ~exhausted_BxT
   stop_BxT = exhausted_BxT | failed_BxT
   first_B = jnp.where(jnp.any(stop_BxT, axis=1), jnp.argmax(stop_BxT, axis=1), lengths_B)
-  dropped_B = jnp.take_along_axis(failed_BxT, first_B[:, None], axis=1)[:, 0] & gen.drop_failed
+  dropped_B = jnp.take_along_axis(failed_BxT, first_B[:, None], axis=1)[:, 0] & sampling.drop_failed
   accepted_B = jnp.maximum(first_B - dropped_B.astype(jnp.int32), 1)
   return passed_TxB.T & judged_BxT, accepted_B

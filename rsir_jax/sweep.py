@@ -6,15 +6,18 @@ of the sweep's workdir, with a summary across the points.
   --sweep='rsir.tau=5,20;rsir.p=0.2,0.5'   the cartesian product of several fields
   --sweep=config                           the points of the config file's get_sweep()
 
-Points run one after another in this process, so compiled functions are reused wherever the
-shapes are equal. Rerunning resumes the unfinished point and skips finished ones. The summary
-(`sweep.csv`, `sweep.md`, `sweep_<metric>.png`) is rewritten after every point.
+Points run one after another in this process (evaluation and generation reuse their
+compiled functions wherever the shapes are equal). Rerunning resumes the unfinished point and
+skips finished ones. RSIR points that share a round 0 (the same config outside the rsir
+section, e.g. a sweep over tau) train it once: the later ones get `rsir.round0_dir` pointing
+at the first. The summary (`sweep.csv`, `sweep.md`, `sweep_<metric>.png`) is rewritten after
+every point; `sweep.json` records the base config, the points and the command.
 """
 
 from __future__ import annotations
 
-import csv
 import importlib.util
+import inspect
 import itertools
 import json
 import logging
@@ -23,21 +26,28 @@ from typing import Any, Sequence
 
 import ml_collections
 
-from rsir_jax import config_check, experiment, parallel, trainer
+from rsir_jax import config_check, experiment, parallel
+from rsir_jax import workdir as workdir_lib
+from rsir_jax.errors import UserError
+from rsir_jax.files import Writer, read_json
 
 log = logging.getLogger(__name__)
 
 METRICS = ("recall@10", "ndcg@10", "recall@20", "ndcg@20")
 
 
+class SweepError(UserError, ValueError):
+  """A sweep specification is invalid."""
+
+
 def _field(config: ml_collections.ConfigDict, path: str):
   node = config
   for part in path.split("."):
     if not isinstance(node, ml_collections.ConfigDict) or part not in node:
-      raise ValueError(f"sweep field {path!r} is not a config field")
+      raise SweepError(f"sweep field {path!r} is not a config field")
     node = node[part]
   if isinstance(node, ml_collections.ConfigDict):
-    raise ValueError(f"sweep field {path!r} is a section, not a field")
+    raise SweepError(f"sweep field {path!r} is a section, not a field")
   return node
 
 
@@ -56,7 +66,7 @@ def _parse_value(path: str, text: str, like: Any):
       return text
   except ValueError:
     pass
-  raise ValueError(f"sweep value {text!r} for {path} is not a {type(like).__name__}")
+  raise SweepError(f"sweep value {text!r} for {path} is not a {type(like).__name__}")
 
 
 def parse_grid(spec: str, config: ml_collections.ConfigDict) -> list[dict]:
@@ -69,12 +79,12 @@ def parse_grid(spec: str, config: ml_collections.ConfigDict) -> list[dict]:
     path, sep, values = part.partition("=")
     path = path.strip()
     if not sep or not values.strip():
-      raise ValueError(f"sweep part {part!r} must look like field=value1,value2")
+      raise SweepError(f"sweep part {part!r} must look like field=value1,value2")
     like = _field(config, path)
     fields.append(path)
     choices.append([_parse_value(path, v, like) for v in values.split(",")])
   if not fields:
-    raise ValueError(f"empty sweep {spec!r}")
+    raise SweepError(f"empty sweep {spec!r}")
   return [dict(zip(fields, combo)) for combo in itertools.product(*choices)]
 
 
@@ -124,25 +134,21 @@ def summary_rows(points: Sequence[dict], results: Sequence[dict]) -> list[dict]:
 def write_summary(workdir: str, points: Sequence[dict], results: Sequence[dict]) -> None:
   """sweep.csv, sweep.md and one plot per metric (metric against each swept field, and
   against the round for RSIR runs)."""
-  if not parallel.is_primary():
+  writer = Writer(parallel.is_primary())
+  if not writer.primary:
     return
   rows = summary_rows(points, results)
   columns = list(dict.fromkeys(k for r in rows for k in r))
-  tmp = os.path.join(workdir, "sweep.csv.tmp")
-  with open(tmp, "w", newline="") as f:
-    writer = csv.DictWriter(f, columns)
-    writer.writeheader()
-    writer.writerows(rows)
-  os.replace(tmp, os.path.join(workdir, "sweep.csv"))
+  writer.csv(os.path.join(workdir, "sweep.csv"), columns,
+             [[r.get(c, "") for c in columns] for r in rows])
   fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
   lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
   lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
-  with open(os.path.join(workdir, "sweep.md"), "w") as f:
-    f.write("\n".join(lines) + "\n")
-  _plot(workdir, points, results)
+  writer.text(os.path.join(workdir, "sweep.md"), "\n".join(lines) + "\n")
+  _plot(workdir, points, results, writer)
 
 
-def _plot(workdir: str, points: Sequence[dict], results: Sequence[dict]) -> None:
+def _plot(workdir: str, points: Sequence[dict], results: Sequence[dict], writer: Writer) -> None:
   import matplotlib
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt
@@ -176,42 +182,67 @@ def _plot(workdir: str, points: Sequence[dict], results: Sequence[dict]) -> None
       ax.set_ylabel(f"test {metric}")
       ax.grid(alpha=0.3)
     fig.tight_layout()
-    fig.savefig(os.path.join(workdir, f"sweep_{metric.replace('@', '')}.png"), dpi=110)
+    writer.figure(os.path.join(workdir, f"sweep_{metric.replace('@', '')}.png"), fig)
     plt.close(fig)
 
 
-def points_from_config_file(path: str) -> list[dict]:
-  """The points of `get_sweep()` in the config file at `path` (a list of override dicts)."""
+def points_from_config_file(path: str, preset: str = "") -> list[dict]:
+  """The points of `get_sweep(preset)` in the config file at `path` (of `get_sweep()` when it
+  takes no argument: the same points for every preset): a list of override dicts."""
   spec = importlib.util.spec_from_file_location("sweep_config", path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   if not hasattr(module, "get_sweep"):
-    raise ValueError(f"{path} defines no get_sweep(); pass --sweep='field=v1,v2' instead")
-  return [dict(p) for p in module.get_sweep()]
+    raise SweepError(f"{path} defines no get_sweep(); pass --sweep='field=v1,v2' instead")
+  takes_preset = bool(inspect.signature(module.get_sweep).parameters)
+  return [dict(p) for p in (module.get_sweep(preset) if takes_preset else module.get_sweep())]
 
 
-def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir: str) -> list[dict]:
+def share_round0(configs: Sequence[ml_collections.ConfigDict], names: Sequence[str]
+                 ) -> list[ml_collections.ConfigDict]:
+  """Copies of `configs` in which every RSIR point whose round 0 an earlier point also
+  trains (the same config outside the rsir section, no rsir.round0_dir of its own) takes
+  that point's round 0 (`rsir.round0_dir` = '../<its name>')."""
+  owners, out = {}, []
+  for config, name in zip(configs, names):
+    signature = json.dumps({k: v for k, v in workdir_lib.comparable(config.to_dict()).items()
+                            if not k.startswith("rsir.")}, sort_keys=True)
+    config = ml_collections.ConfigDict(config.to_dict())
+    if not config.rsir.round0_dir:
+      if signature in owners and config.rsir.rounds:
+        config.rsir.round0_dir = os.path.join("..", owners[signature])
+      owners.setdefault(signature, name)
+    out.append(config)
+  return out
+
+
+def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir: str,
+              command: str = "") -> list[dict]:
   """Runs (or resumes, or skips when finished) every point in `workdir/<point name>`;
-  returns the per-point results and writes the summary after each point."""
+  returns the per-point results and writes the summary after each point. `command` (the
+  command line) is recorded in sweep.json."""
   if not points:
-    raise ValueError("a sweep needs at least one point")
-  configs = [apply_overrides(config, p) for p in points]
+    raise SweepError("a sweep needs at least one point")
+  names = [point_name(p) for p in points]
+  if len(set(names)) < len(names):
+    raise SweepError(f"a sweep's points must differ; repeated: {sorted(n for n in set(names) if names.count(n) > 1)}")
+  configs = share_round0([apply_overrides(config, p) for p in points], names)
   for c in configs:  # every point is checked before any of them runs
     config_check.validate(c)
-  os.makedirs(workdir, exist_ok=True)
-  trainer.write_json(os.path.join(workdir, "sweep.json"),
-                     {"base": config.to_dict(), "points": list(points)})
-  results = []
-  for i, (p, c) in enumerate(zip(points, configs)):
-    point_dir = os.path.join(workdir, point_name(p))
-    done = os.path.join(point_dir, "results.json")
-    if os.path.exists(done):
-      experiment.check_same_run(point_dir, c.to_dict())
-      with open(done) as f:
-        results.append(json.load(f))
-      log.info("sweep point %d/%d %s: finished earlier", i + 1, len(points), point_name(p))
-    else:
-      log.info("sweep point %d/%d %s", i + 1, len(points), point_name(p))
-      results.append(experiment.run(c, point_dir))
-    write_summary(workdir, points[:i + 1], results)
+  writer = Writer(parallel.is_primary())
+  with workdir_lib.locked(workdir, writer.primary):
+    writer.json(os.path.join(workdir, "sweep.json"),
+                {"base": config.to_dict(), "points": list(points), "command": command})
+    results = []
+    for i, (name, c) in enumerate(zip(names, configs)):
+      point_dir = os.path.join(workdir, name)
+      done = os.path.join(point_dir, "results.json")
+      if os.path.exists(done):
+        workdir_lib.check_same_run(point_dir, c)
+        results.append(read_json(done))
+        log.info("sweep point %d/%d %s: finished earlier", i + 1, len(points), name)
+      else:
+        log.info("sweep point %d/%d %s", i + 1, len(points), name)
+        results.append(experiment.run(c, point_dir))
+      write_summary(workdir, points[:i + 1], results)
   return results

@@ -7,13 +7,13 @@ the numbers an uninterrupted one would.
 
 from __future__ import annotations
 
-import functools
-
 import jax
 import jax.numpy as jnp
 import optax
 
-from rsir_jax import losses, model, parallel
+from rsir_jax import losses, parallel
+from rsir_jax.batching import TrainBatch
+from rsir_jax.models import Backbone
 
 
 def make_optimizer(lr: float, weight_decay: float = 0.0, grad_clip: float = 0.0):
@@ -25,38 +25,35 @@ def make_optimizer(lr: float, weight_decay: float = 0.0, grad_clip: float = 0.0)
   return opt
 
 
-def init_state(cfg: model.SASRecConfig, optimizer, key: jax.Array) -> dict:
-  """Fresh training state for model `cfg`."""
-  params = model.init_params(cfg, key)
+def init_state(model: Backbone, optimizer, key: jax.Array, params=None) -> dict:
+  """Fresh training state: `params` (copied, since the state gets donated) or a fresh
+  initialisation from `key`, a fresh optimizer state and step 0."""
+  params = model.init(key) if params is None else jax.tree_util.tree_map(jnp.copy, params)
   return {"params": params, "opt_state": optimizer.init(params),
           "step": jnp.zeros((), jnp.int32)}
 
 
-@functools.lru_cache(maxsize=None)
-def make_train_step(cfg: model.SASRecConfig, loss: str, num_negatives: int, lr: float,
-                    weight_decay: float = 0.0, grad_clip: float = 0.0,
-                    one_target_per_row: bool = False, mesh=None):
-  """Returns jitted `step(state, inputs_BxL, targets_BxL, base_key, norm) -> (state, loss)`.
+def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 256,
+                    mesh=None):
+  """Returns jitted `step(state, batch, base_key, norm) -> (state, loss)` for a TrainBatch.
 
   `loss` is the mean over the batch's targets. The gradient is that of the mean when
   norm = 0, and of (sum over the batch's targets) / norm otherwise: with norm = the average
   number of targets per batch, every target weighs the same whatever its batch (length
   buckets make batches of long sequences hold many more targets than batches of short ones).
-  The state argument is donated (updated in place). Cached on its (hashable) arguments so
-  that every caller with the same settings shares one compiled function per batch shape.
-  With `one_target_per_row` (prefix rows: each row's only target is at its last position) the
-  loss scores that position alone, so a full-softmax step costs one row of logits per row.
-  With a `mesh` (see parallel.py) the state is replicated and the batch split over its
-  devices; call it then with all five arguments.
+  The state argument is donated (updated in place). For prefix rows (`batch.last_only`, a
+  static part of the batch) the loss scores each row's last position alone, so a
+  full-softmax step costs one row of logits per row. With a `mesh` (see parallel.py) the
+  state is replicated and the batch split over its devices.
   """
   if loss not in losses.LOSSES:
     raise ValueError(f"train.loss={loss!r} is not one of {losses.LOSSES}")
-  optimizer = make_optimizer(lr, weight_decay, grad_clip)
 
-  def loss_fn(params, inputs_BxL, targets_BxL, key, norm):
+  def loss_fn(params, batch: TrainBatch, key, norm):
     dropout_key, negatives_key = jax.random.split(key)
-    h_BxLxD = model.encode(cfg, params, inputs_BxL, train=True, dropout_key=dropout_key)
-    if one_target_per_row:
+    h_BxLxD = model.encode(params, batch.inputs_BxL, train=True, dropout_key=dropout_key)
+    targets_BxL = batch.targets_BxL
+    if batch.last_only:
       last_Bx1 = jnp.argmax(targets_BxL > 0, axis=1)[:, None]  # filler rows: 0, no target
       h_BxLxD = jnp.take_along_axis(h_BxLxD, last_Bx1[..., None], axis=1)  # L is now 1
       targets_BxL = jnp.take_along_axis(targets_BxL, last_Bx1, axis=1)
@@ -65,16 +62,18 @@ def make_train_step(cfg: model.SASRecConfig, loss: str, num_negatives: int, lr: 
     weight = jnp.where(norm > 0, jnp.sum(targets_BxL > 0) / jnp.maximum(norm, 1e-9), 1.0)
     return mean * weight, mean
 
-  def step(state, inputs_BxL, targets_BxL, base_key, norm=0.0):
+  def step(state, batch: TrainBatch, base_key, norm):
     key = jax.random.fold_in(base_key, state["step"])
     (_, value), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-        state["params"], inputs_BxL, targets_BxL, key, jnp.asarray(norm, jnp.float32))
+        state["params"], batch, key, jnp.asarray(norm, jnp.float32))
     updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
     params = optax.apply_updates(state["params"], updates)
     return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, value
 
   if mesh is None:
-    return jax.jit(step, donate_argnums=(0,))
-  rep, data = parallel.replicated(mesh), parallel.batch_sharded(mesh)
-  return jax.jit(step, in_shardings=(rep, data, data, rep, rep), out_shardings=(rep, rep),
-                 donate_argnums=(0,))
+    jitted = jax.jit(step, donate_argnums=(0,))
+  else:
+    rep, data = parallel.replicated(mesh), parallel.batch_sharded(mesh)
+    jitted = jax.jit(step, in_shardings=(rep, data, rep, rep), out_shardings=(rep, rep),
+                     donate_argnums=(0,))
+  return lambda state, batch, base_key, norm=0.0: jitted(state, batch, base_key, norm)

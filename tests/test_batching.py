@@ -48,8 +48,9 @@ def test_epoch_plan_covers_each_row_once_and_is_reproducible():
 def test_gather_batch_fills_short_batches_with_empty_rows():
   b = batching.make_train_buckets(_random_sequences(), 20, (4, 8))
   bucket, rows = batching.epoch_plan(b, 1000, 0, 0)[0]
-  x, y = batching.gather_batch(b, bucket, rows, 1000)
-  assert x.shape == (1000, b.sizes[bucket])
+  batch = batching.gather_batch(b, bucket, rows, 1000)
+  x, y = batch.inputs_BxL, batch.targets_BxL
+  assert x.shape == (1000, b.sizes[bucket]) and not batch.last_only
   assert np.all(y[len(rows):] == 0) and np.all(x[len(rows):] == 0)
 
 
@@ -73,7 +74,7 @@ def test_eval_batches_recent_inputs_and_full_history():
 
 def test_prefix_rows_hold_every_prefix_with_one_target_at_its_end():
   seqs = _random_sequences(seed=2)
-  b = batching.make_train_buckets(seqs, max_len=20, bucket_lengths=(4, 8), prefixes=True)
+  b = batching.make_train_buckets(seqs, max_len=20, bucket_lengths=(4, 8), prefix_rows=True)
   assert b.num_skipped == sum(len(s) < 2 for s in seqs)
   # Every item after the first is a target once, long sequences included (no window cut).
   assert b.num_targets == b.num_rows == sum(len(s) - 1 for s in seqs if len(s) >= 2)

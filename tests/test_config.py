@@ -1,4 +1,5 @@
-"""Configs: every file loads, presets apply, invalid values fail naming the field."""
+"""Configs: every file loads, presets apply, invalid values and impossible sizes fail naming
+the field, a workdir refuses another config's run."""
 
 import glob
 import json
@@ -7,7 +8,9 @@ import os
 
 import pytest
 
-from rsir_jax import config_check, default_config, experiment
+from rsir_jax import config_check, default_config, parallel, sweep
+from rsir_jax.workdir import WorkdirError, check_same_run, default_workdir
+from tests import tiny
 
 CONFIG_DIR = os.path.join(os.path.dirname(__file__), "..", "configs")
 
@@ -23,8 +26,14 @@ def _load(path):
 def test_every_config_file_is_valid_and_documented(path):
   module = _load(path)
   assert "python launch.py --config=configs/" in module.__doc__
-  for preset in ("", "smoke"):
-    config_check.validate(module.get_config(preset))
+  for preset in getattr(module, "PRESETS", ("", "smoke")):
+    config = module.get_config(preset)
+    config_check.validate(config)
+    if hasattr(module, "get_sweep"):
+      points = sweep.points_from_config_file(path, preset)
+      for c in sweep.share_round0([sweep.apply_overrides(config, p) for p in points],
+                                  [sweep.point_name(p) for p in points]):
+        config_check.validate(c)
 
 
 @pytest.mark.parametrize("field, value, message", [
@@ -38,6 +47,8 @@ def test_every_config_file_is_valid_and_documented(path):
     ("data.format", "csv", "config.data.format"),
     ("eval.ks", (5, 10), "config.eval.ks"),
     ("rsir.sources", "synthetic", "config.rsir.sources='synthetic'"),
+    ("model.max_len", 1, "config.model.max_len=1"),
+    ("model.name", "bert4rec", "config.model.name='bert4rec'"),
 ])
 def test_invalid_values_name_the_field(field, value, message):
   c = default_config.get_base_config()
@@ -62,21 +73,32 @@ def test_unknown_preset_is_refused():
 
 def test_default_workdir_follows_the_config():
   a, b = default_config.get_base_config(), default_config.get_base_config()
-  assert experiment.default_workdir(a) == experiment.default_workdir(b)
+  assert default_workdir(a) == default_workdir(b)
   b.train.stop_after_steps = 5          # execution-only: same run
-  assert experiment.default_workdir(a) == experiment.default_workdir(b)
+  assert default_workdir(a) == default_workdir(b)
   b.model.dim = 128
-  assert experiment.default_workdir(a) != experiment.default_workdir(b)
+  assert default_workdir(a) != default_workdir(b)
+
+
+@pytest.mark.parametrize("field, value", [("train.batch_size", 1_000_000),
+                                          ("eval.batch_size", 1_000_000),
+                                          ("rsir.slots", 10_000_000)])
+def test_sizes_beyond_the_device_memory_fail_in_the_check(field, value):
+  c = tiny.tiny_rsir_config()
+  c = sweep.apply_overrides(c, {field: value, "rsir.chunk_size": max(value, 64)})
+  with pytest.raises(config_check.ConfigError, match=f"config.{field}={value}.*GiB per device"):
+    config_check.check_sizes(c, 2_000_000, parallel.make_mesh(1))
+  config_check.check_sizes(tiny.tiny_rsir_config(), 2_000_000, parallel.make_mesh(1))
 
 
 def test_a_workdir_refuses_a_different_config(tmp_path):
   c = default_config.get_base_config()
-  experiment.check_same_run(str(tmp_path), c.to_dict())  # empty: fine
+  check_same_run(str(tmp_path), c)  # empty: fine
   with open(tmp_path / "config.json", "w") as f:
     json.dump(c.to_dict(), f)
   c.train.lr = 0.01
-  with pytest.raises(ValueError, match="train.lr"):
-    experiment.check_same_run(str(tmp_path), c.to_dict())
+  with pytest.raises(WorkdirError, match="train.lr"):
+    check_same_run(str(tmp_path), c)
 
 
 def test_a_field_added_later_matches_only_at_its_default(tmp_path):
@@ -85,10 +107,10 @@ def test_a_field_added_later_matches_only_at_its_default(tmp_path):
   del stored["train"]["loss_norm"]  # a run started before the field existed
   with open(tmp_path / "config.json", "w") as f:
     json.dump(stored, f)
-  experiment.check_same_run(str(tmp_path), c.to_dict())  # default value: the same run
+  check_same_run(str(tmp_path), c)  # default value: the same run
   c.train.loss_norm = "per_target"
-  with pytest.raises(ValueError, match="train.loss_norm"):
-    experiment.check_same_run(str(tmp_path), c.to_dict())
+  with pytest.raises(WorkdirError, match="train.loss_norm"):
+    check_same_run(str(tmp_path), c)
 
 
 def test_an_rsir_run_may_change_its_number_of_rounds_but_not_become_a_baseline(tmp_path):
@@ -97,7 +119,15 @@ def test_an_rsir_run_may_change_its_number_of_rounds_but_not_become_a_baseline(t
   with open(tmp_path / "config.json", "w") as f:
     json.dump(c.to_dict(), f)
   c.rsir.rounds = 3  # continue the finished run with two more rounds
-  experiment.check_same_run(str(tmp_path), c.to_dict())
+  check_same_run(str(tmp_path), c)
   c.rsir.rounds = 0  # a baseline run lays out its workdir differently
-  with pytest.raises(ValueError, match="rsir.rounds"):
-    experiment.check_same_run(str(tmp_path), c.to_dict())
+  with pytest.raises(WorkdirError, match="rsir.rounds"):
+    check_same_run(str(tmp_path), c)
+
+
+def test_batch_sizes_must_split_over_the_devices():
+  c = default_config.get_base_config()
+  c.train.batch_size = 7
+  config_check.check_sizes(c, 100, parallel.make_mesh(1))  # one device takes anything
+  with pytest.raises(parallel.DeviceError, match="parallel.num_devices=64 but only"):
+    parallel.make_mesh(64)

@@ -5,15 +5,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rsir_jax import model
+from rsir_jax.models import SASRec
 
-CFG = model.SASRecConfig(num_items=30, dim=16, num_layers=2, num_heads=2, max_len=12,
+MODEL = SASRec(num_items=30, dim=16, num_layers=2, num_heads=2, max_len=12,
                          dropout=0.3, attn_dropout=0.3)
 
 
 @pytest.fixture(scope="module")
 def params():
-  return model.init_params(CFG, jax.random.key(0))
+  return MODEL.init(jax.random.key(0))
 
 
 def test_output_at_t_ignores_later_items(params):
@@ -21,8 +21,8 @@ def test_output_at_t_ignores_later_items(params):
   items = rng.integers(1, 31, size=(4, 10))
   changed = items.copy()
   changed[:, 6:] = rng.integers(1, 31, size=(4, 4))
-  h = model.encode(CFG, params, jnp.asarray(items))
-  h2 = model.encode(CFG, params, jnp.asarray(changed))
+  h = MODEL.encode(params, jnp.asarray(items))
+  h2 = MODEL.encode(params, jnp.asarray(changed))
   np.testing.assert_allclose(h[:, :6], h2[:, :6], atol=1e-5)
   assert not np.allclose(h[:, 6:], h2[:, 6:], atol=1e-3)
 
@@ -31,47 +31,47 @@ def test_causal_also_in_training_mode(params):
   items = jnp.asarray(np.random.default_rng(1).integers(1, 31, size=(2, 8)))
   changed = items.at[:, 5:].set(1)
   key = jax.random.key(3)
-  h = model.encode(CFG, params, items, train=True, dropout_key=key)
-  h2 = model.encode(CFG, params, changed, train=True, dropout_key=key)
+  h = MODEL.encode(params, items, train=True, dropout_key=key)
+  h2 = MODEL.encode(params, changed, train=True, dropout_key=key)
   np.testing.assert_allclose(h[:, :5], h2[:, :5], atol=1e-5)
 
 
 def test_trailing_padding_does_not_change_real_positions(params):
   items = jnp.asarray([[3, 7, 9, 0, 0], [4, 0, 0, 0, 0]])
   wide = jnp.pad(items, ((0, 0), (0, 7)))
-  h = model.encode(CFG, params, items)
-  h_wide = model.encode(CFG, params, wide)
+  h = MODEL.encode(params, items)
+  h_wide = MODEL.encode(params, wide)
   np.testing.assert_allclose(h[0, :3], h_wide[0, :3], atol=1e-5)
   np.testing.assert_allclose(h[1, :1], h_wide[1, :1], atol=1e-5)
 
 
 def test_shapes_scores_and_padding_column(params):
-  h = model.encode(CFG, params, jnp.ones((3, 5), jnp.int32))
+  h = MODEL.encode(params, jnp.ones((3, 5), jnp.int32))
   assert h.shape == (3, 5, 16)
-  scores = model.score_all(params, h[:, -1])
+  scores = MODEL.score_all(params, h[:, -1])
   assert scores.shape == (3, 31)
   assert np.all(np.isneginf(scores[:, 0]))
-  assert model.item_table(params).shape == (31, 16)
+  assert MODEL.item_table(params).shape == (31, 16)
 
 
 def test_dropout_depends_only_on_key(params):
   items = jnp.ones((2, 6), jnp.int32)
-  a = model.encode(CFG, params, items, train=True, dropout_key=jax.random.key(1))
-  b = model.encode(CFG, params, items, train=True, dropout_key=jax.random.key(1))
-  c = model.encode(CFG, params, items, train=True, dropout_key=jax.random.key(2))
+  a = MODEL.encode(params, items, train=True, dropout_key=jax.random.key(1))
+  b = MODEL.encode(params, items, train=True, dropout_key=jax.random.key(1))
+  c = MODEL.encode(params, items, train=True, dropout_key=jax.random.key(2))
   np.testing.assert_array_equal(a, b)
   assert not np.allclose(a, c)
 
 
 def test_too_long_input_is_refused(params):
   with pytest.raises(ValueError, match="max_len"):
-    model.encode(CFG, params, jnp.ones((1, 13), jnp.int32))
+    MODEL.encode(params, jnp.ones((1, 13), jnp.int32))
 
 
 def test_cached_decoding_matches_full_encoding(params):
   items = jnp.asarray(np.random.default_rng(4).integers(1, 31, size=12))
-  h_full = model.encode(CFG, params, items[None])[0]
-  cache = model.empty_cache(CFG)
+  h_full = MODEL.encode(params, items[None])[0]
+  cache = MODEL.empty_cache()
   for t in range(12):
-    h_t, cache = model.decode(CFG, params, items[t], t, cache)
+    h_t, cache = MODEL.decode(params, items[t], t, cache)
     np.testing.assert_allclose(h_t, h_full[t], atol=1e-5)

@@ -1,5 +1,6 @@
-"""The RSIR loop on a tiny synthetic dataset: augmentation counts, rounds output, resume in
-every phase, the fidelity-off ablation, fine-tuning and weak-to-strong."""
+"""The RSIR loop on the tiny dataset: augmentation counts, rounds output, resume in every
+phase, phase times across processes, reusing another run's round 0, the fidelity-off
+ablation, real sources, fine-tuning and weak-to-strong."""
 
 import json
 import os
@@ -7,29 +8,16 @@ import os
 import numpy as np
 import pytest
 
-from rsir_jax import augment, default_config, generation, rounds, sampler
-from rsir_jax.data.split import leave_one_out
+from rsir_jax import augment, generation, rounds, sampler
+from rsir_jax.data.load import ItemIds
+from rsir_jax.files import Writer
+from rsir_jax.round_files import RoundFiles
+from rsir_jax.workdir import WorkdirError
+from tests import tiny
 
 
-def _config(**rsir):
-  c = default_config.get_base_config()
-  c.model.dim, c.model.num_layers, c.model.max_len = 16, 1, 12
-  c.data.bucket_lengths = (4, 8)
-  c.train.batch_size, c.train.max_epochs, c.train.patience = 32, 2, 2
-  c.eval.batch_size = 64
-  c.rsir.rounds, c.rsir.m, c.rsir.tau, c.rsir.chunk_size = 2, 2, 10, 64
-  for k, v in rsir.items():
-    c.rsir[k] = v
-  return c
-
-
-def _split():
-  rng = np.random.default_rng(0)
-  seqs = []
-  for _ in range(120):
-    start, n = rng.integers(1, 40), rng.integers(4, 12)
-    seqs.append(((start + np.arange(n) * rng.integers(1, 3)) % 50 + 1).astype(np.int32))
-  return leave_one_out(seqs)
+def _run(config, workdir):
+  return rounds.run_rounds(tiny.resolve(config), tiny.tiny_data(), str(workdir))
 
 
 def test_augment_filters_and_deduplicates():
@@ -46,16 +34,21 @@ def test_augment_filters_and_deduplicates():
   assert counts["stopped_max_length"] == 1 and counts["trajectories"] == 5
 
 
-def test_rows_roundtrip(tmp_path):
-  rows = [np.array([1, 2, 3], np.int32), np.array([9], np.int32)]
-  rounds.save_rows(str(tmp_path / "d.npz"), rows)
-  assert [r.tolist() for r in rounds.load_rows(str(tmp_path / "d.npz"))] == [[1, 2, 3], [9]]
+@pytest.mark.parametrize("original", [None, np.array([7, 1000, 2_000_000_000])])
+def test_synthetic_rows_are_stored_in_the_files_ids(tmp_path, original):
+  files = RoundFiles(str(tmp_path), Writer(), ItemIds(original))
+  rows = [np.array([1, 2, 3], np.int32), np.array([3], np.int32)]
+  files.save_synthetic_rows(1, rows)
+  with np.load(tmp_path / "round_1" / "dataset.npz") as f:
+    stored = f["flat"].tolist()
+  assert stored == ([1, 2, 3, 3] if original is None else [7, 1000, 2_000_000_000, 2_000_000_000])
+  assert [r.tolist() for r in files.synthetic_rows(1)] == [[1, 2, 3], [3]]
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
-  workdir = str(tmp_path_factory.mktemp("full"))
-  return workdir, rounds.run_rounds(_config(), _split(), workdir)
+  workdir = tmp_path_factory.mktemp("full")
+  return str(workdir), _run(tiny.tiny_rsir_config(), workdir)
 
 
 def test_rounds_output(uninterrupted):
@@ -70,31 +63,27 @@ def test_rounds_output(uninterrupted):
   assert "generation" not in entries[2]
   for e in entries:
     assert set(e["test"]) >= {"recall@10", "ndcg@10"} and "train" in e["time_s"]
+    assert e["trained_in"] == os.path.join(f"round_{e['round']}", "train")
   with open(os.path.join(workdir, "rounds.json")) as f:
     assert json.load(f) == entries
   assert not os.path.exists(os.path.join(workdir, "round_0", "generation"))
 
 
-def _resume_after(tmp_path, uninterrupted, interrupt):
-  workdir = str(tmp_path)
-  interrupt(workdir)
-  resumed = rounds.run_rounds(_config(), _split(), workdir)
-  _, want = uninterrupted
-  assert [(e["valid"], e["test"], e["data"]) for e in resumed] == \
+def _same_rounds(got, want):
+  assert [(e["valid"], e["test"], e["data"]) for e in got] == \
          [(e["valid"], e["test"], e["data"]) for e in want]
-  assert [e.get("generation") for e in resumed] == [e.get("generation") for e in want]
+  assert [e.get("generation") for e in got] == [e.get("generation") for e in want]
 
 
 def test_resume_inside_training(tmp_path, uninterrupted):
-  def interrupt(workdir):
-    c = _config()
-    c.train.checkpoint_every_steps, c.train.stop_after_steps = 2, 3
-    with pytest.raises(Exception, match="stop_after_steps"):
-      rounds.run_rounds(c, _split(), workdir)
-  _resume_after(tmp_path, uninterrupted, interrupt)
+  c = tiny.tiny_rsir_config()
+  c.train.checkpoint_every_steps, c.train.stop_after_steps = 2, 3
+  with pytest.raises(Exception, match="stop_after_steps"):
+    _run(c, tmp_path)
+  _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path), uninterrupted[1])
 
 
-def test_resume_inside_generation(tmp_path, uninterrupted, monkeypatch):
+def test_resume_inside_generation_and_its_time_adds_up(tmp_path, uninterrupted, monkeypatch):
   calls = {"n": 0}
   real = sampler.generate
 
@@ -104,39 +93,56 @@ def test_resume_inside_generation(tmp_path, uninterrupted, monkeypatch):
       raise KeyboardInterrupt("simulated crash")
     return real(*args, **kwargs)
 
-  def interrupt(workdir):
-    monkeypatch.setattr(generation.sampler, "generate", crash_on_second_chunk)
-    with pytest.raises(KeyboardInterrupt):
-      rounds.run_rounds(_config(), _split(), workdir)
-    chunks = os.listdir(os.path.join(workdir, "round_0", "generation"))
-    assert len([c for c in chunks if c.startswith("chunk_")]) == 1
-    monkeypatch.setattr(generation.sampler, "generate", real)
-  _resume_after(tmp_path, uninterrupted, interrupt)
+  monkeypatch.setattr(generation.sampler, "generate", crash_on_second_chunk)
+  with pytest.raises(KeyboardInterrupt):
+    _run(tiny.tiny_rsir_config(), tmp_path)
+  chunks = [c for c in os.listdir(tmp_path / "round_0" / "generation") if c.startswith("chunk_")]
+  assert len(chunks) == 1
+  with np.load(tmp_path / "round_0" / "generation" / chunks[0]) as f:
+    first_chunk_s = float(f["seconds"])
+  monkeypatch.setattr(generation.sampler, "generate", real)
+  resumed = _run(tiny.tiny_rsir_config(), tmp_path)
+  _same_rounds(resumed, uninterrupted[1])
+  assert resumed[0]["time_s"]["generate"] > first_chunk_s > 0  # the first process's chunk counts
 
 
 def test_resume_between_rounds(tmp_path, uninterrupted):
-  def interrupt(workdir):
-    rounds.run_rounds(_config(rounds=1), _split(), workdir)   # rounds 0 and 1 finished
-    os.remove(os.path.join(workdir, "round_1", "round.json"))  # as if killed before the marker
-  _resume_after(tmp_path, uninterrupted, interrupt)
+  _run(tiny.tiny_rsir_config(rounds=1), tmp_path)     # rounds 0 and 1 finished
+  os.remove(tmp_path / "round_1" / "round.json")      # as if killed before the marker
+  _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path), uninterrupted[1])
 
 
 def test_raising_rounds_continues_a_finished_run(tmp_path, uninterrupted):
-  def interrupt(workdir):
-    entries = rounds.run_rounds(_config(rounds=1), _split(), workdir)  # a finished 1-round run
-    assert "generation" not in entries[1]
-  _resume_after(tmp_path, uninterrupted, interrupt)
+  entries = _run(tiny.tiny_rsir_config(rounds=1), tmp_path)  # a finished 1-round run
+  assert "generation" not in entries[1]
+  _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path), uninterrupted[1])
+
+
+def test_round0_from_another_run_is_reused_not_trained(tmp_path, uninterrupted):
+  source, want = uninterrupted
+  with open(os.path.join(source, "config.json"), "w") as f:
+    json.dump(tiny.tiny_rsir_config().to_dict(), f)
+  c = tiny.tiny_rsir_config(rounds=1, tau=5, round0_dir=os.path.relpath(source, tmp_path))
+  entries = _run(c, tmp_path)
+  assert entries[0]["test"] == want[0]["test"] and entries[0]["time_s"]["train"] == 0.0
+  assert entries[0]["trained_in"] == os.path.join(c.rsir.round0_dir, "round_0", "train")
+  assert not os.path.exists(tmp_path / "round_0" / "train")
+  assert entries[0]["generation"] != want[0]["generation"]  # tau 5, not 10: its own generation
+  other = tiny.tiny_rsir_config(rounds=1, round0_dir=source)
+  other.train.lr = 0.01
+  with pytest.raises(WorkdirError, match="train.lr"):
+    _run(other, tmp_path / "other")
 
 
 def test_fidelity_off_ablation_runs(tmp_path):
-  entries = rounds.run_rounds(_config(rounds=1, fidelity=False), _split(), str(tmp_path))
+  entries = _run(tiny.tiny_rsir_config(rounds=1, fidelity=False), tmp_path)
   assert entries[0]["generation"]["stopped_fidelity"] == 0
   assert entries[0]["generation"]["rows_added"] > 0
 
 
 def test_real_sources_generate_from_real_rows_only(tmp_path, uninterrupted):
-  split = _split()
-  entries = rounds.run_rounds(_config(sources="real"), split, str(tmp_path))
+  split = tiny.tiny_split()
+  entries = _run(tiny.tiny_rsir_config(sources="real"), tmp_path)
   assert [e["generation"]["trajectories"] for e in entries[:2]] == [2 * len(split.train)] * 2
   # With every row of D_k as sources (the default), round 1 also extends round 0's rows.
   _, all_sources = uninterrupted
@@ -145,9 +151,9 @@ def test_real_sources_generate_from_real_rows_only(tmp_path, uninterrupted):
 
 
 def test_finetune_and_weak_to_strong_run(tmp_path):
-  entries = rounds.run_rounds(_config(rounds=1, finetune=True, generator_dim=8),
-                              _split(), str(tmp_path))
+  entries = _run(tiny.tiny_rsir_config(rounds=1, finetune=True, generator_dim=8), tmp_path)
   assert "generator" in entries[0] and len(entries) == 2
+  assert entries[0]["time_s"]["generator_train"] > 0
   assert os.path.exists(tmp_path / "round_0" / "generator" / "checkpoints")
 
 
@@ -155,7 +161,7 @@ def test_a_round_that_adds_nothing_reuses_the_previous_model(tmp_path, monkeypat
   real = augment.augment
   monkeypatch.setattr(rounds.augment, "augment",
                       lambda *a, **k: ([], {**real(*a, **k)[1], "rows_added": 0}))
-  entries = rounds.run_rounds(_config(rounds=2), _split(), str(tmp_path))
-  assert [e["trained_in_round"] for e in entries] == [0, 0, 0]
+  entries = _run(tiny.tiny_rsir_config(rounds=2), tmp_path)
+  assert [e["trained_in"] for e in entries] == [os.path.join("round_0", "train")] * 3
   assert not os.path.exists(tmp_path / "round_1" / "train")
   assert entries[2]["test"] == entries[0]["test"] and entries[2]["time_s"]["train"] == 0.0

@@ -1,12 +1,12 @@
-"""Sweeps: grid parsing, one resumable run per point, the summary across points."""
+"""Sweeps: grid parsing, one resumable run per point, a shared round 0, the summary."""
 
 import json
 import os
 
-import numpy as np
 import pytest
 
 from rsir_jax import default_config, experiment, sweep
+from tests import tiny
 
 
 def test_parse_grid_types_values_like_the_config():
@@ -15,50 +15,61 @@ def test_parse_grid_types_values_like_the_config():
   assert len(points) == 4
   assert points[0] == {"rsir.tau": 1, "rsir.p": 0.5, "rsir.fidelity": True}
   assert isinstance(points[0]["rsir.p"], float) and points[3]["rsir.fidelity"] is False
-  with pytest.raises(ValueError, match="rsir.nope"):
+  with pytest.raises(sweep.SweepError, match="rsir.nope"):
     sweep.parse_grid("rsir.nope=1", c)
-  with pytest.raises(ValueError, match="'x' for rsir.tau is not a int"):
+  with pytest.raises(sweep.SweepError, match="'x' for rsir.tau is not a int"):
     sweep.parse_grid("rsir.tau=1,x", c)
-  with pytest.raises(ValueError, match="field=value1,value2"):
+  with pytest.raises(sweep.SweepError, match="field=value1,value2"):
     sweep.parse_grid("rsir.tau", c)
-  with pytest.raises(ValueError, match="is a section"):
+  with pytest.raises(sweep.SweepError, match="is a section"):
     sweep.parse_grid("rsir=1", c)
 
 
-def test_config_file_sweep_points():
-  here = os.path.dirname(os.path.abspath(__file__))
-  points = sweep.points_from_config_file(os.path.join(here, "..", "configs", "rsir_sasrec_beauty.py"))
-  assert [p["rsir.tau"] for p in points] == [1, 5, 20, 100]
+def test_config_file_sweep_points_follow_the_preset():
+  path = os.path.join(os.path.dirname(__file__), "..", "configs", "rsir_sasrec_beauty.py")
+  assert [p["rsir.tau"] for p in sweep.points_from_config_file(path, "tau_sweep")] == [1, 5, 20, 100]
+  assert sweep.points_from_config_file(path, "real") == [{"seed": 0}, {"seed": 1}]
 
 
-def _tiny_config(path):
-  c = default_config.get_base_config()
-  c.data.name, c.data.path = "", path
-  c.model.dim, c.model.num_layers, c.model.max_len = 16, 1, 12
-  c.data.bucket_lengths = (4, 8)
-  c.train.batch_size, c.train.max_epochs, c.train.patience = 32, 1, 1
-  c.eval.batch_size = 64
-  return c
+def test_points_sharing_a_round0_train_it_once():
+  base = tiny.tiny_rsir_config()
+  points = [{"rsir.tau": 5, "seed": 0}, {"rsir.tau": 5, "seed": 1},
+            {"rsir.tau": 20, "seed": 0}, {"rsir.tau": 20, "seed": 1}]
+  names = [sweep.point_name(p) for p in points]
+  configs = sweep.share_round0([sweep.apply_overrides(base, p) for p in points], names)
+  assert [c.rsir.round0_dir for c in configs] == ["", "", "../rsir.tau=5,seed=0",
+                                                  "../rsir.tau=5,seed=1"]
+  lr = sweep.share_round0([sweep.apply_overrides(base, {"train.lr": v}) for v in (0.1, 0.2)],
+                          ["a", "b"])
+  assert [c.rsir.round0_dir for c in lr] == ["", ""]  # different round 0s
 
 
 def test_sweep_runs_each_point_once_and_summarises(tmp_path, monkeypatch):
-  rng = np.random.default_rng(0)
-  data = tmp_path / "tiny.txt"
-  with open(data, "w") as f:
-    for u in range(1, 101):
-      start, n = rng.integers(1, 40), rng.integers(4, 12)
-      f.write(" ".join(map(str, [u] + list((start + np.arange(n)) % 50 + 1))) + "\n")
-  c = _tiny_config(str(data))
+  c = tiny.tiny_config({"data.name": "", "data.path": tiny.write_tiny_file(tmp_path / "t.txt"),
+                        "train.max_epochs": 1, "train.patience": 1})
   points = sweep.parse_grid("train.lr=0.001,0.01", c)
   workdir = str(tmp_path / "sweep")
-  results = sweep.run_sweep(c, points, workdir)
+  results = sweep.run_sweep(c, points, workdir, command="python launch.py ...")
   assert [r["lr"] for r in results] == [0.001, 0.01]
   with open(os.path.join(workdir, "sweep.csv")) as f:
     lines = f.read().splitlines()
   assert lines[0].startswith("train.lr,test_recall@10") and len(lines) == 3
   assert os.path.exists(os.path.join(workdir, "sweep_recall10.png"))
   assert "| train.lr |" in open(os.path.join(workdir, "sweep.md")).read()
+  with open(os.path.join(workdir, "sweep.json")) as f:
+    assert json.load(f)["command"] == "python launch.py ..."
   # A rerun trains nothing: both points are finished.
   monkeypatch.setattr(experiment, "run", lambda *a, **k: pytest.fail("reran a finished point"))
   again = sweep.run_sweep(c, points, workdir)
   assert json.dumps(again, sort_keys=True) == json.dumps(results, sort_keys=True)
+
+
+def test_an_rsir_sweep_trains_the_shared_round0_once(tmp_path):
+  c = tiny.tiny_config({"data.name": "", "data.path": tiny.write_tiny_file(tmp_path / "t.txt"),
+                        "rsir.rounds": 1})
+  results = sweep.run_sweep(c, [{"rsir.tau": 10}, {"rsir.tau": 3}], str(tmp_path / "s"))
+  first, second = (r["rounds"][0] for r in results)
+  assert first["test"] == second["test"] and second["time_s"]["train"] == 0.0
+  assert second["trained_in"] == os.path.join("..", "rsir.tau=10", "round_0", "train")
+  assert not os.path.exists(tmp_path / "s" / "rsir.tau=3" / "round_0" / "train")
+  assert results[0]["rounds"][1]["test"] != results[1]["rounds"][1]["test"]

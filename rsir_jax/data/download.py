@@ -20,6 +20,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from rsir_jax.errors import UserError
+
 log = logging.getLogger(__name__)
 
 
@@ -57,11 +59,11 @@ DATASETS: dict[str, DatasetSpec] = {
 }
 
 
-class ChecksumError(ValueError):
+class ChecksumError(UserError, ValueError):
   """A dataset file's SHA-256 differs from the registered one."""
 
 
-class DatasetUnavailableError(RuntimeError):
+class DatasetUnavailableError(UserError, RuntimeError):
   """A dataset is not on disk and could not be downloaded (or cached)."""
 
 

@@ -20,6 +20,8 @@ from typing import Sequence
 
 import numpy as np
 
+from rsir_jax.errors import UserError, shorten
+
 FORMATS = ("auto", "seq", "pairs")
 
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -31,7 +33,7 @@ _NOT_ID_CHAR = re.compile(rb"[^0-9\s-]")
 _ID_TOKEN = re.compile(rb"-?[0-9]+")
 
 
-class DataFormatError(ValueError):
+class DataFormatError(UserError, ValueError):
   """A data file is malformed. The message names the file and, where it applies, the line."""
 
 
@@ -42,7 +44,7 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     with open(path, "rb") as f:
       raw = f.read()
   except FileNotFoundError:
-    raise FileNotFoundError(errno.ENOENT, "data file not found", str(path)) from None
+    raise DataFileNotFoundError(errno.ENOENT, "data file not found", str(path)) from None
   if raw[:2] != _GZIP_MAGIC:
     return raw
   try:
@@ -51,8 +53,13 @@ def read_bytes(path: str | os.PathLike) -> bytes:
     raise DataFormatError(f"{path}: not a valid gzip file ({e})") from None
 
 
+class DataFileNotFoundError(UserError, FileNotFoundError):
+  """The data file does not exist."""
+
+
 def _token_text(token: bytes) -> str:
-  return token.decode("utf-8", errors="replace")
+  """A token as text for a message: undecodable bytes escaped, long tokens shortened."""
+  return shorten(token.decode("utf-8", errors="backslashreplace"))
 
 
 def _parse_lines(path, data: bytes):

@@ -11,9 +11,8 @@ Layout and conventions:
   * Blocks are post-norm (attention -> dropout -> residual -> LayerNorm, then a GELU
     feed-forward the same way), with LayerNorm and dropout on the input embeddings.
 
-`init_params` builds the pytree; `encode` maps item ids to hidden states; `decode` does the
-same one position at a time with a key/value cache (for generation); `score_all` turns hidden
-states into scores over the catalogue.
+`SASRec` is the backbone (models/base.py): a frozen dataclass of its settings whose methods
+are pure functions of a params pytree. The flax modules below are its implementation.
 """
 
 from __future__ import annotations
@@ -23,20 +22,9 @@ import dataclasses
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+import ml_collections
 
-
-@dataclasses.dataclass(frozen=True)
-class SASRecConfig:
-  """Static architecture settings (hashable, so it can be a jit static argument)."""
-  num_items: int
-  dim: int = 64
-  num_layers: int = 2
-  num_heads: int = 2
-  ffn_mult: int = 4
-  dropout: float = 0.5
-  attn_dropout: float = 0.5
-  max_len: int = 50
-
+from rsir_jax.models.base import Backbone
 
 _init = nn.initializers.normal(stddev=0.02)
 
@@ -47,7 +35,7 @@ class _Block(nn.Module):
   `__call__` processes whole sequences; `decode` processes one new position of one sequence
   against cached keys and values. Both share every layer, so they compute the same function.
   """
-  cfg: SASRecConfig
+  cfg: "SASRec"
 
   def setup(self):
     cfg = self.cfg
@@ -101,9 +89,9 @@ class _Block(nn.Module):
     return self._residual_and_ffn(h_D, out_HxK.reshape(D), train=False), cache
 
 
-class SASRec(nn.Module):
+class _SASRecNet(nn.Module):
   """Item ids (B, L), right-padded with 0, to hidden states (B, L, D)."""
-  cfg: SASRecConfig
+  cfg: "SASRec"
 
   def setup(self):
     cfg = self.cfg
@@ -137,43 +125,47 @@ class SASRec(nn.Module):
     return h_D, new_cache
 
 
-def init_params(cfg: SASRecConfig, key: jax.Array):
-  """Returns a freshly initialised params pytree for `cfg`."""
-  dummy_1xL = jnp.ones((1, 2), dtype=jnp.int32)
-  return SASRec(cfg).init({"params": key}, dummy_1xL, train=False)["params"]
+@dataclasses.dataclass(frozen=True)
+class SASRec(Backbone):
+  """SASRec's static settings (hashable: a jit static argument) and its pure functions."""
+  num_items: int
+  dim: int = 64
+  num_layers: int = 2
+  num_heads: int = 2
+  ffn_mult: int = 4
+  dropout: float = 0.5
+  attn_dropout: float = 0.5
+  max_len: int = 50
 
+  @classmethod
+  def from_config(cls, m: ml_collections.ConfigDict, num_items: int) -> "SASRec":
+    """The SASRec of config section `model` for a catalogue of `num_items` items."""
+    return cls(num_items=int(num_items), dim=m.dim, num_layers=m.num_layers,
+               num_heads=m.num_heads, ffn_mult=m.ffn_mult, dropout=m.dropout,
+               attn_dropout=m.attn_dropout, max_len=m.max_len)
 
-def encode(cfg: SASRecConfig, params, items_BxL, *, train: bool = False, dropout_key=None):
-  """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key."""
-  rngs = {"dropout": dropout_key} if train else None
-  return SASRec(cfg).apply({"params": params}, items_BxL, train=train, rngs=rngs)
+  def init(self, key: jax.Array):
+    """A freshly initialised params pytree."""
+    dummy_1xL = jnp.ones((1, 2), dtype=jnp.int32)
+    return _SASRecNet(self).init({"params": key}, dummy_1xL, train=False)["params"]
 
+  def encode(self, params, items_BxL, *, train: bool = False, dropout_key=None):
+    """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key."""
+    rngs = {"dropout": dropout_key} if train else None
+    return _SASRecNet(self).apply({"params": params}, items_BxL, train=train, rngs=rngs)
 
-def empty_cache(cfg: SASRecConfig, length: int | None = None):
-  """Key/value cache of one sequence for `decode`: per block {"k", "v"} of zeros, shape
-  (length or max_len, H, D/H)."""
-  shape = (length or cfg.max_len, cfg.num_heads, cfg.dim // cfg.num_heads)
-  return [{"k": jnp.zeros(shape), "v": jnp.zeros(shape)} for _ in range(cfg.num_layers)]
+  def empty_cache(self, length: int | None = None):
+    """Key/value cache of one sequence: per block {"k", "v"} of zeros, shape
+    (length or max_len, H, D/H)."""
+    shape = (length or self.max_len, self.num_heads, self.dim // self.num_heads)
+    return [{"k": jnp.zeros(shape), "v": jnp.zeros(shape)} for _ in range(self.num_layers)]
 
+  def decode(self, params, item, pos, cache):
+    """Incremental inference for one sequence: (hidden state (D,) at `pos`, updated cache)."""
+    return _SASRecNet(self).apply({"params": params}, item, pos, cache,
+                                  method=_SASRecNet.decode)
 
-def decode(cfg: SASRecConfig, params, item, pos, cache):
-  """Incremental inference for one sequence: (hidden state (D,) at `pos`, updated cache).
-  Feeding items 0..n-1 one by one gives the same states as `encode` on the whole prefix."""
-  return SASRec(cfg).apply({"params": params}, item, pos, cache, method=SASRec.decode)
-
-
-def item_table(params):
-  """The (num_items + 1, D) item embedding table, row 0 being padding."""
-  return params["item_embed"]
-
-
-def score_all(params, h_NxD):
-  """Dot-product scores (N, num_items + 1) of hidden states against every item; column 0
-  (padding) is set to -inf so it can never rank or be predicted."""
-  scores_NxV = h_NxD @ item_table(params).T
-  return scores_NxV.at[..., 0].set(-jnp.inf)
-
-
-def count_params(params) -> int:
-  """Total number of scalars in a params pytree."""
-  return sum(int(x.size) for x in jax.tree_util.tree_leaves(params))
+  def item_table(self, params):
+    """The (num_items + 1, D) item embedding table (shared by input and output), row 0 being
+    padding."""
+    return params["item_embed"]

@@ -1,0 +1,81 @@
+"""What `launch.py` does with its parsed flags: run one experiment or a sweep, print the
+summary, and turn the errors a user can fix into one message each (no traceback) and Ctrl-C
+into a hint that rerunning resumes. Anything else is a bug and keeps its traceback."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NoReturn
+
+import ml_collections
+
+from rsir_jax import experiment, logs, sweep
+from rsir_jax import workdir as workdir_lib
+from rsir_jax.errors import UserError
+
+EXIT_USER_ERROR, EXIT_INTERRUPTED = 2, 130
+
+
+def flag_error(e: Exception) -> str:
+  """One line for an exception raised while parsing the command line: a config file that
+  fails to load (its own error's message), an unknown field in a --config.* override, or
+  absl's message for anything else."""
+  text = str(e)
+  if "Error whilst parsing config file" in text:  # get_config raised; absl keeps only text
+    last = [line.strip() for line in text.splitlines() if line.strip()][-1]
+    name, _, message = last.partition(": ")
+    return message if name.startswith("rsir_jax.") else text  # ours: the message; a bug: all
+  if isinstance(e, (AttributeError, KeyError)):
+    return (f"a --config.* override names no config field ({text.strip(chr(34))}); the "
+            "fields are listed in rsir_jax/default_config.py")
+  if "Failed loading config file" in text:
+    path = next((line.strip() for line in text.splitlines() if line.strip().endswith(".py")),
+                "the config file")
+    return f"cannot load {path}: {text.strip().splitlines()[-1].strip()}"
+  return text
+
+
+def fail(message: str) -> NoReturn:
+  """Prints 'error: <message>' and exits with EXIT_USER_ERROR."""
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(EXIT_USER_ERROR)
+
+
+def default_sweep_workdir(config: ml_collections.ConfigDict, config_arg: str, spec: str) -> str:
+  """runs/<config file name>[_<preset>] for a config file's own sweep; for a sweep given on
+  the command line, the run's default workdir with '_sweep' appended."""
+  if spec == "config":
+    path, _, preset = config_arg.partition(":")
+    name = os.path.splitext(os.path.basename(path))[0] + (f"_{preset}" if preset else "")
+    return os.path.join("runs", name)
+  return workdir_lib.default_workdir(config) + "_sweep"
+
+
+def run(config: ml_collections.ConfigDict, config_arg: str, workdir: str | None,
+        spec: str = "", command: str = "") -> None:
+  """Runs the experiment (or the sweep `spec`: 'field=v1,v2[;...]' or 'config') and prints
+  its summary."""
+  if not spec:
+    print(experiment.summary(experiment.run(config, workdir)))
+    return
+  path, _, preset = config_arg.partition(":")
+  points = (sweep.points_from_config_file(path, preset) if spec == "config"
+            else sweep.parse_grid(spec, config))
+  workdir = workdir or default_sweep_workdir(config, config_arg, spec)
+  sweep.run_sweep(config, points, workdir, command=command)
+  with open(os.path.join(workdir, "sweep.md")) as f:
+    print(f.read())
+
+
+def main(config, config_arg: str, workdir: str | None, spec: str = "") -> int:
+  """`run` with the command line's error handling; returns the process's exit code."""
+  logs.show_progress()
+  try:
+    run(config, config_arg, workdir, spec, command=" ".join(["python"] + sys.argv))
+  except UserError as e:
+    fail(str(e))
+  except KeyboardInterrupt:
+    print("\ninterrupted; rerun the same command to resume", file=sys.stderr)
+    return EXIT_INTERRUPTED
+  return 0

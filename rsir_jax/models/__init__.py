@@ -1,0 +1,21 @@
+"""Backbones by name. A new backbone is a module with a `Backbone` subclass (see base.py)
+and one entry in `BACKBONES`; `model.name` in the config selects it."""
+
+from __future__ import annotations
+
+import ml_collections
+
+from rsir_jax.models.base import Backbone, count_params
+from rsir_jax.models.sasrec import SASRec
+
+BACKBONES = {"sasrec": SASRec}
+
+__all__ = ["BACKBONES", "Backbone", "SASRec", "build", "count_params"]
+
+
+def build(model_config: ml_collections.ConfigDict, num_items: int) -> Backbone:
+  """The backbone named `model_config.name`, sized by the rest of `model_config`, for a
+  catalogue of `num_items` items."""
+  if model_config.name not in BACKBONES:
+    raise ValueError(f"model.name={model_config.name!r}: unknown; known: {sorted(BACKBONES)}")
+  return BACKBONES[model_config.name].from_config(model_config, num_items)

@@ -1,0 +1,64 @@
+"""The interface every backbone implements, so that the trainer, the evaluator, the sampler
+and the scan scorer work with any of them unchanged.
+
+A backbone is a frozen (hashable) dataclass of its static settings: it is passed to jitted
+functions as a static argument. Its methods are pure functions of an explicit params pytree:
+
+  init(key) -> params
+  encode(params, items_BxL, train=False, dropout_key=None) -> h_BxLxD
+      hidden states of right-padded item ids (0 = padding); position t sees items 0..t only.
+  empty_cache(length) -> cache
+      the decoding state of one sequence before its first item.
+  decode(params, item, pos, cache) -> (h_D, cache)
+      one position of one sequence; feeding items 0..n-1 one by one gives encode's states.
+  score_all(params, h_NxD) -> scores_NxV
+      scores over the catalogue (column 0, padding, is -inf).
+
+Item ids run 1..num_items; the model keeps at most `max_len` positions.
+"""
+
+from __future__ import annotations
+
+import abc
+
+import jax
+import jax.numpy as jnp
+
+
+class Backbone(abc.ABC):
+  """Abstract next-item model; subclasses are frozen dataclasses with `num_items`, `dim`
+  (the hidden size) and `max_len` among their fields."""
+  num_items: int
+  dim: int
+  max_len: int
+
+  @abc.abstractmethod
+  def init(self, key: jax.Array):
+    """A freshly initialised params pytree."""
+
+  @abc.abstractmethod
+  def encode(self, params, items_BxL, *, train: bool = False, dropout_key=None):
+    """Hidden states (B, L, D) of right-padded item ids (B, L)."""
+
+  @abc.abstractmethod
+  def empty_cache(self, length: int | None = None):
+    """Decoding state of one sequence of up to `length` (default max_len) positions."""
+
+  @abc.abstractmethod
+  def decode(self, params, item, pos, cache):
+    """(hidden state (D,) after appending `item` at position `pos`, updated cache)."""
+
+  @abc.abstractmethod
+  def item_table(self, params):
+    """The (num_items + 1, D) output item embeddings, row 0 being padding."""
+
+  def score_all(self, params, h_NxD):
+    """Dot-product scores (N, num_items + 1) against every item; column 0 is -inf so that
+    padding can never rank or be predicted."""
+    scores_NxV = h_NxD @ self.item_table(params).T
+    return scores_NxV.at[..., 0].set(-jnp.inf)
+
+
+def count_params(params) -> int:
+  """Total number of scalars in a params pytree."""
+  return sum(int(x.size) for x in jax.tree_util.tree_leaves(params))

@@ -1,0 +1,241 @@
+"""Markdown tables generated from finished runs, so that no number in the docs is typed in.
+
+  python -m rsir_jax.report docs/results.md README.md
+
+rewrites, in each file, every block between a marker line and `<!-- /results -->`:
+
+  <!-- results kind=runs dirs=runs/sasrec_beauty,runs/sasrec_losses where=data.name=beauty -->
+
+  kind=runs     one row per setting: the runs of `dirs` (sweep folders or single runs) grouped
+                by the config fields that differ between them, seeds pooled; test Recall@10 and
+                NDCG@10 as mean ± sample standard deviation over the seeds, and per seed. An
+                RSIR run counts with its last finished round.
+  kind=rounds   the same for RSIR runs, one row per setting and round, with the change
+                against round 0 and the data each round added.
+  kind=bench    the rows of benchmark JSON files (`dirs` are files written with --out).
+  where=f=v     keeps only runs whose config field f is v (several: comma-separated).
+
+Under each table a line gives the commands that produced the runs, their commits, machines
+and dates, and how many runs were finished. A folder that does not exist leaves its block
+as it was (so tables can be regenerated one at a time).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+from typing import Sequence
+
+from rsir_jax.files import Writer, read_json
+from rsir_jax.sweep import point_name
+from rsir_jax.workdir import comparable
+
+MARKER = re.compile(r"^<!-- results (?P<attrs>.*?) -->$")
+END = "<!-- /results -->"
+IGNORED = ("seed", "rsir.round0_dir", "rsir.rounds", "data.path")  # never a column
+METRICS = (("recall@10", "R@10"), ("ndcg@10", "N@10"))
+
+
+def _load_runs(folder: str) -> tuple[list[dict], list[str]]:
+  """The runs under `folder` (a sweep or a single run): each {"config", "results"} where
+  results may be partial (an RSIR run's finished rounds only); and the sweep's commands."""
+  if os.path.exists(os.path.join(folder, "sweep.json")):
+    sweep = read_json(os.path.join(folder, "sweep.json"))
+    dirs = [os.path.join(folder, point_name(p)) for p in sweep["points"]]
+    commands = [sweep["command"]] if sweep.get("command") else []
+  else:
+    dirs, commands = [folder], []
+  runs = []
+  for d in dirs:
+    config_path = os.path.join(d, "config.json")
+    if not os.path.exists(config_path):
+      runs.append({"dir": d, "config": None, "results": None})
+      continue
+    results = None
+    if os.path.exists(os.path.join(d, "results.json")):
+      results = read_json(os.path.join(d, "results.json"))
+    elif os.path.exists(os.path.join(d, "rounds.json")):
+      results = {"rounds": read_json(os.path.join(d, "rounds.json")), "partial": True}
+    runs.append({"dir": d, "config": comparable(read_json(config_path)), "results": results})
+  return runs, commands
+
+
+def _matches(config: dict, where: str) -> bool:
+  for cond in filter(None, where.split(",")):
+    field, _, value = cond.partition("=")
+    if str(config.get(field)) != value:
+      return False
+  return True
+
+
+def _fmt_value(v) -> str:
+  return "/".join(map(str, v)) if isinstance(v, list) else str(v)
+
+
+def _mean_sd(values: Sequence[float], digits: int = 4) -> str:
+  if not values:
+    return "-"
+  mean = statistics.fmean(values)
+  if len(values) < 2:
+    return f"{mean:.{digits}f}"
+  return f"{mean:.{digits}f} ± {statistics.stdev(values):.{digits}f}"
+
+
+def _groups(runs: list[dict]) -> tuple[list[str], dict]:
+  """The config fields that differ between runs (columns), and the runs grouped by them."""
+  fields = sorted({k for r in runs for k in r["config"]})
+  varied = [f for f in fields if f not in IGNORED
+            and len({json.dumps(r["config"].get(f)) for r in runs}) > 1]
+  groups: dict[tuple, list[dict]] = {}
+  for r in runs:
+    groups.setdefault(tuple(_fmt_value(r["config"].get(f)) for f in varied), []).append(r)
+  return varied, groups
+
+
+def _per_seed(entries: list[tuple[int, dict]]) -> str:
+  return ", ".join(f"{e['test']['recall@10']:.4f} / {e['test']['ndcg@10']:.4f} (s{s})"
+                   for s, e in sorted(entries, key=lambda t: t[0]))
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+  return (["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+          + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def _final(results: dict) -> dict | None:
+  if "rounds" in results:
+    return results["rounds"][-1] if results["rounds"] else None
+  return results
+
+
+def runs_table(runs: list[dict]) -> list[str]:
+  """kind=runs (see the module docstring)."""
+  varied, groups = _groups(runs)
+  rows = []
+  for key, members in groups.items():
+    done = [(r["config"]["seed"], _final(r["results"])) for r in members
+            if r["results"] and not r["results"].get("partial")]
+    done = [(s, e) for s, e in done if e]
+    metric = lambda name: [e["test"][name] for _, e in done]
+    epochs = ", ".join(str(e.get("best_epoch", "-")) for _, e in sorted(done, key=lambda t: t[0]))
+    minutes = [e["wall_time_s"] / 60 for _, e in done if "wall_time_s" in e]
+    rows.append(list(key) + [str(len(done))] + [_mean_sd(metric(m)) for m, _ in METRICS]
+                + [_per_seed(done) or "-", epochs or "-", _mean_sd(minutes, 0)])
+  header = varied + ["seeds", "test R@10", "test N@10", "R@10 / N@10 per seed", "best epoch",
+                     "train min"]
+  return _table(header, rows)
+
+
+def rounds_table(runs: list[dict]) -> list[str]:
+  """kind=rounds (see the module docstring)."""
+  varied, groups = _groups(runs)
+  rows = []
+  for key, members in groups.items():
+    by_round: dict[int, list[tuple[int, dict]]] = {}
+    for r in members:
+      for e in (r["results"] or {}).get("rounds", []):
+        by_round.setdefault(e["round"], []).append((r["config"]["seed"], e))
+    base = {m: statistics.fmean([e["test"][m] for _, e in by_round[0]]) for m, _ in METRICS} \
+        if 0 in by_round else None
+    for k in sorted(by_round):
+      entries = by_round[k]
+      means = {m: statistics.fmean([e["test"][m] for _, e in entries]) for m, _ in METRICS}
+      change = ("-" if base is None or k == 0 else " / ".join(
+          f"{100 * (means[m] / base[m] - 1):+.1f}%" for m, _ in METRICS))
+      added = [e["generation"]["rows_added"] for _, e in entries if "generation" in e]
+      share = [100 * e["data"]["synthetic_share"] for _, e in entries]
+      rows.append(list(key) + [str(k), str(len(entries))]
+                  + [_mean_sd([e["test"][m] for _, e in entries]) for m, _ in METRICS]
+                  + [change, _mean_sd(added, 0) if added else "-", _mean_sd(share, 0) + "%",
+                     _per_seed(entries)])
+  header = varied + ["round", "seeds", "test R@10", "test N@10", "vs round 0 (R / N)",
+                     "rows added", "synthetic share", "R@10 / N@10 per seed"]
+  return _table(header, rows)
+
+
+def bench_table(paths: list[str]) -> tuple[list[str], list[str], list[dict]]:
+  """kind=bench: the rows of benchmark JSON files, the commands, and their provenance."""
+  rows, commands, provenances = [], [], []
+  for path in paths:
+    bench = read_json(path)
+    rows += bench["rows"]
+    commands.append(bench["command"])
+    provenances.append(bench["provenance"])
+  columns = list(dict.fromkeys(k for r in rows for k in r))
+  fmt = lambda v: f"{v:,.2f}" if isinstance(v, float) else str(v)
+  return _table(columns, [[fmt(r.get(c, "")) for c in columns] for r in rows]), commands, provenances
+
+
+def _caption(commands: list[str], provenances: list[dict], finished: int, total: int) -> str:
+  pick = lambda key: ", ".join(sorted({p[key] for p in provenances if p})) or "unknown"
+  cmd = "; ".join(f"`{c}`" for c in dict.fromkeys(commands)) or "(single runs)"
+  return (f"<sub>From {cmd}; commit {pick('commit')}; {pick('machine')}; {pick('date')}; "
+          f"{finished} of {total} runs finished.</sub>")
+
+
+def render(attrs: dict) -> list[str] | None:
+  """The lines of one generated block, or None when none of its folders exists."""
+  dirs = [d for d in attrs["dirs"].split(",") if d]
+  if not any(os.path.exists(d) for d in dirs):
+    return None
+  if attrs["kind"] == "bench":
+    lines, commands, provenances = bench_table([d for d in dirs if os.path.exists(d)])
+    return lines + ["", _caption(commands, provenances, len(provenances), len(dirs))]
+  runs, commands = [], []
+  for d in dirs:
+    if os.path.exists(d):
+      found, cmds = _load_runs(d)
+      runs += found
+      commands += cmds
+  total = len(runs)
+  runs = [r for r in runs if r["config"] and _matches(r["config"], attrs.get("where", ""))]
+  finished = [r for r in runs if r["results"] and not r["results"].get("partial")]
+  if not runs:
+    return None
+  table = rounds_table(runs) if attrs["kind"] == "rounds" else runs_table(runs)
+  provenances = [e.get("provenance") for r in runs if r["results"]
+                 for e in r["results"].get("rounds", [r["results"]])]
+  return table + ["", _caption(commands, provenances, len(finished), total)]
+
+
+def rewrite(text: str) -> str:
+  """`text` with every results block regenerated (see the module docstring)."""
+  lines, out, i = text.splitlines(), [], 0
+  while i < len(lines):
+    out.append(lines[i])
+    match = MARKER.match(lines[i].strip())
+    i += 1
+    if not match:
+      continue
+    end = next((j for j in range(i, len(lines)) if lines[j].strip() == END), None)
+    if end is None:
+      raise ValueError(f"results block at line {i} has no closing {END}")
+    attrs = dict(a.split("=", 1) for a in match["attrs"].split())
+    generated = render(attrs)
+    out += (["", *generated, ""] if generated is not None else lines[i:end]) + [lines[end]]
+    i = end + 1
+  return "\n".join(out) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("files", nargs="+", help="markdown files holding results blocks")
+  args = parser.parse_args(argv)
+  for path in args.files:
+    with open(path) as f:
+      text = f.read()
+    new = rewrite(text)
+    if new != text:
+      Writer().text(path, new)
+      print(f"{path}: tables regenerated")
+    else:
+      print(f"{path}: unchanged")
+  return 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())

@@ -1,0 +1,113 @@
+"""The files of an RSIR run's workdir (see docs/design.md for the layout and resume rules):
+where each round keeps its data and marker, and the run's summary tables.
+
+  round_<k>/dataset.npz   the synthetic rows of D_k, in the data file's item ids (k >= 1)
+  round_<k>/train/        round k's training (trainer.fit's workdir), unless it reused a model
+  round_<k>/generator/    the weak-to-strong generator's training
+  round_<k>/generation/   finished generation chunks (removed once the round is durable)
+  round_<k>/round.json    written last: round k is finished once it exists
+  rounds.json, rounds.csv, rounds.png   one entry per finished round
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import numpy as np
+
+from rsir_jax.data.load import ItemIds
+from rsir_jax.files import Writer, read_json
+
+
+class RoundFiles:
+  """Reads and writes the per-round files of the RSIR run in `workdir`."""
+
+  def __init__(self, workdir: str, writer: Writer, item_ids: ItemIds):
+    self.workdir, self.writer, self.item_ids = workdir, writer, item_ids
+
+  def dir(self, k: int, *parts: str) -> str:
+    """round_<k>/<parts...>, the round folder created on first use."""
+    folder = os.path.join(self.workdir, f"round_{k}")
+    os.makedirs(folder, exist_ok=True)
+    return os.path.join(folder, *parts)
+
+  def finished_entry(self, k: int) -> dict | None:
+    """Round k's rounds.json entry if the round is finished, else None."""
+    path = os.path.join(self.workdir, f"round_{k}", "round.json")
+    return read_json(path) if os.path.exists(path) else None
+
+  def training_dir(self, entry: dict) -> str:
+    """The training folder whose model a finished round used (its own, an earlier round's,
+    or another run's, as recorded in the entry)."""
+    if "trained_in" in entry:
+      return os.path.join(self.workdir, entry["trained_in"])
+    return self.dir(entry.get("trained_in_round", entry["round"]), "train")  # older runs
+
+  def synthetic_rows(self, k: int) -> list[np.ndarray]:
+    """The synthetic rows of D_k (none for k = 0), in internal item ids."""
+    if k == 0:
+      return []
+    with np.load(self.dir(k, "dataset.npz")) as f:
+      flat, offsets = f["flat"], f["offsets"]
+    return self.item_ids.to_internal([flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])])
+
+  def save_synthetic_rows(self, k: int, rows: list[np.ndarray]) -> None:
+    """Stores D_k's synthetic rows as one flat array and offsets, in the file's item ids."""
+    rows = self.item_ids.to_original(rows)
+    lengths = np.array([len(r) for r in rows], np.int64)
+    flat = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
+    self.writer.npz(self.dir(k, "dataset.npz"), flat=flat,
+                    offsets=np.concatenate([[0], np.cumsum(lengths)]))
+
+  def finish(self, k: int, entry: dict, entries: list[dict]) -> None:
+    """Marks round k durable (round.json, last), drops its generation chunks and rewrites
+    the run's tables with `entries` (round k's included)."""
+    self.writer.json(self.dir(k, "round.json"), entry)
+    if self.writer.primary:
+      shutil.rmtree(self.dir(k, "generation"), ignore_errors=True)
+    self.write_tables(entries)
+
+  def write_tables(self, entries: list[dict]) -> None:
+    """rounds.json, rounds.csv and rounds.png of the finished rounds."""
+    if not self.writer.primary:
+      return
+    self.writer.json(os.path.join(self.workdir, "rounds.json"), entries)
+    ks = sorted({k for e in entries for k in e["test"]})
+    columns = (["round"] + [f"test_{k}" for k in ks] + [f"valid_{k}" for k in ks]
+               + ["train_rows", "synthetic_rows", "rows_added", "train_s", "generate_s"])
+    rows = [[e["round"]] + [e["test"][k] for k in ks] + [e["valid"][k] for k in ks]
+            + [e["data"]["rows"], e["data"]["synthetic_rows"],
+               e.get("generation", {}).get("rows_added", ""), round(e["time_s"]["train"], 1),
+               round(e["time_s"].get("generate", 0.0), 1)] for e in entries]
+    self.writer.csv(os.path.join(self.workdir, "rounds.csv"), columns, rows)
+    self._plot(entries)
+
+  def _plot(self, entries: list[dict]) -> None:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    rounds = [e["round"] for e in entries]
+    for metric in ("recall@10", "ndcg@10", "recall@20", "ndcg@20"):
+      ax.plot(rounds, [e["test"][metric] for e in entries], marker="o", label=metric)
+    ax.set_xlabel("round")
+    ax.set_ylabel("test metric")
+    ax.set_xticks(rounds)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    self.writer.figure(os.path.join(self.workdir, "rounds.png"), fig)
+    plt.close(fig)
+
+
+def summary(entries: list[dict]) -> str:
+  """A per-round table for the terminal."""
+  lines = ["round  test R@10  test N@10  test R@20  test N@20  rows   +added  train_s  gen_s"]
+  for e in entries:
+    t = e["test"]
+    lines.append(f"{e['round']:5d}  {t['recall@10']:.4f}     {t['ndcg@10']:.4f}     "
+                 f"{t['recall@20']:.4f}     {t['ndcg@20']:.4f}     {e['data']['rows']:<6d} "
+                 f"{e.get('generation', {}).get('rows_added', 0):<7d}"
+                 f"{e['time_s']['train']:7.0f}  {e['time_s'].get('generate', 0.0):5.0f}")
+  return "\n".join(lines)

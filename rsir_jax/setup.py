@@ -1,0 +1,105 @@
+"""A run's setup, resolved once from its config before any compute: the backbone and sampler
+settings, the device mesh, the optimizer and the compiled train step, the evaluation batches,
+the named PRNG streams and the file writer. Nothing in it changes from round to round, so
+nothing in it is rebuilt per round; the round loop and the trainer only read it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+import jax
+import ml_collections
+from jax.sharding import Mesh
+
+from rsir_jax import batching, config_check, models, parallel, train_step
+from rsir_jax.data.split import LeaveOneOutSplit
+from rsir_jax.files import Writer
+from rsir_jax.sampler import SamplerConfig
+
+
+@dataclasses.dataclass(frozen=True)
+class Keys:
+  """The run's PRNG streams, all from config.seed (derived as in earlier versions, so earlier
+  results reproduce):
+    init      parameter initialisation;
+    train     dropout and negatives, folded with the global step (replicated on the mesh);
+    generate  trajectories, folded with the round, then with the trajectory's index.
+  """
+  init: jax.Array
+  train: jax.Array
+  generate: jax.Array
+
+  @classmethod
+  def from_seed(cls, seed: int, mesh: Mesh) -> "Keys":
+    """The streams of `seed`, the training one placed on every device of `mesh`."""
+    root = jax.random.key(seed)
+    init, train = jax.random.split(root)
+    return cls(init=init, train=parallel.replicate(mesh, train), generate=root)
+
+
+@dataclasses.dataclass(frozen=True)
+class Setup:
+  """Everything a run computes with (see the module docstring). `generator` is the setup of
+  a separate generator model (weak-to-strong: the same setup with a smaller backbone), or
+  None when the learner generates."""
+  config: ml_collections.FrozenConfigDict
+  model: models.Backbone
+  sampling: SamplerConfig
+  mesh: Mesh
+  optimizer: object
+  train_step: Callable
+  eval_batches: dict
+  keys: Keys
+  writer: Writer
+  generator: "Setup | None" = None
+
+
+def sampler_config(config: ml_collections.ConfigDict) -> SamplerConfig:
+  """The sampler settings of `config.rsir`."""
+  r = config.rsir
+  return SamplerConfig(max_len=r.max_len or config.model.max_len, tau=r.tau,
+                       p_exploit=float(r.p), fidelity=r.fidelity, drop_failed=r.drop_failed,
+                       choice=r.choice, temperature=float(r.temperature), top_k=r.top_k,
+                       start=r.start)
+
+
+def _generator_model(config: ml_collections.ConfigDict, num_items: int):
+  """The backbone of a separate generator (weak-to-strong), or None."""
+  r = config.rsir
+  if not (r.generator_dim or r.generator_layers):
+    return None
+  g = ml_collections.ConfigDict(config.model.to_dict())
+  g.dim = r.generator_dim or config.model.dim
+  g.num_layers = r.generator_layers or config.model.num_layers
+  return models.build(g, num_items)
+
+
+def resolve(config: ml_collections.ConfigDict, split: LeaveOneOutSplit) -> Setup:
+  """The setup of a validated `config` on `split`. Raises ConfigError for sizes the devices
+  cannot take (before anything is compiled or written)."""
+  num_items = split.num_items
+  mesh = parallel.make_mesh(config.parallel.num_devices)
+  config_check.check_sizes(config, num_items, mesh)
+  if config.rsir.rounds and config.rsir.tau > num_items:
+    raise config_check.ConfigError(f"config.rsir.tau={config.rsir.tau}: exceeds the number "
+                                   f"of items ({num_items})")
+  t, e, buckets = config.train, config.eval, config.data.bucket_lengths
+  optimizer = train_step.make_optimizer(t.lr, t.weight_decay, t.grad_clip)
+  model = models.build(config.model, num_items)
+  make_step = lambda m: train_step.make_train_step(m, optimizer, t.loss, t.num_negatives, mesh)
+  eval_batches = {
+      "valid": batching.make_eval_batches(split.valid_inputs, split.valid_targets,
+                                          model.max_len, buckets, e.batch_size),
+      "test": batching.make_eval_batches(split.test_inputs, split.test_targets,
+                                         model.max_len, buckets, e.batch_size)}
+  setup = Setup(config=ml_collections.FrozenConfigDict(config), model=model,
+                sampling=sampler_config(config), mesh=mesh, optimizer=optimizer,
+                train_step=make_step(model), eval_batches=eval_batches,
+                keys=Keys.from_seed(config.seed, mesh), writer=Writer(parallel.is_primary()))
+  generator = _generator_model(config, num_items)
+  if generator is not None:
+    setup = dataclasses.replace(setup, generator=dataclasses.replace(
+        setup, model=generator, train_step=make_step(generator)))
+  return setup

@@ -1,0 +1,68 @@
+"""The command line: a mistake the user can fix prints one line (no traceback) and exits 2;
+Ctrl-C says how to resume."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests import tiny
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+pytestmark = pytest.mark.slow
+
+
+def _launch(*args, **popen):
+  return subprocess.Popen([sys.executable, "launch.py", *args], cwd=ROOT, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen)
+
+
+def _error_of(*args):
+  out, err = _launch(*args).communicate(timeout=300)
+  return err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--config=configs/sasrec_beauty.py", "--config.train.loss=hinge"],
+     "error: config.train.loss='hinge': unknown loss"),
+    (["--config=configs/sasrec_beauty.py", "--config.train.nope=3"],
+     "error: a --config.* override names no config field ('nope')"),
+    (["--config=configs/nope.py"], "error: cannot load configs/nope.py: [Errno 2]"),
+    (["--config=configs/sasrec_beauty.py:huge"], "error: unknown preset 'huge'"),
+    (["--config=configs/sasrec_beauty.py", "--config.data.name=",
+      "--config.data.path=/nonexistent/data.txt"], "error: [Errno 2] data file not found"),
+])
+def test_user_errors_print_one_line_without_a_traceback(tmp_path, args, message):
+  proc = _launch(*args, f"--workdir={tmp_path}/run")
+  _, err = proc.communicate(timeout=300)
+  assert proc.returncode == 2, err
+  assert err.strip().splitlines()[-1].startswith(message), err
+  assert "Traceback" not in err
+  assert not os.path.exists(tmp_path / "run")
+
+
+def test_a_binary_data_file_is_quoted_short_and_escaped(tmp_path):
+  data = tmp_path / "data.bin"
+  data.write_bytes(bytes(range(256)) * 4)
+  err = _error_of("--config=configs/sasrec_beauty.py", "--config.data.name=",
+                  f"--config.data.path={data}", f"--workdir={tmp_path}/run")
+  line = err.strip().splitlines()[-1]
+  assert line.startswith(f"error: {data}:1: token '") and "\\x00" in line
+  assert len(line) < 250 and "Traceback" not in err
+
+
+def test_ctrl_c_says_how_to_resume(tmp_path):
+  path = tiny.write_tiny_file(tmp_path / "data.txt")
+  proc = _launch("--config=configs/sasrec_beauty.py:smoke", "--config.data.name=",
+                 f"--config.data.path={path}", "--config.train.max_epochs=100000",
+                 "--config.train.patience=100000", f"--workdir={tmp_path}/run")
+  for line in proc.stderr:  # progress lines go to stderr
+    if "epoch 2 loss" in line:
+      break
+  proc.send_signal(signal.SIGINT)
+  _, err = proc.communicate(timeout=120)
+  assert proc.returncode == 130
+  assert "interrupted; rerun the same command to resume" in err and "Traceback" not in err
+  assert os.listdir(tmp_path / "run" / "checkpoints")

@@ -1,0 +1,72 @@
+"""Tables generated from run folders: grouping by the fields that differ, mean and spread
+over seeds, per-round changes, blocks left alone when their runs are missing."""
+
+import json
+import os
+import statistics
+
+from rsir_jax import default_config, report, sweep
+
+PROVENANCE = {"commit": "abc1234", "machine": "CPU x86_64, 2 cores", "date": "2026-11-28"}
+
+
+def _metrics(r10, n10):
+  return {"recall@10": r10, "ndcg@10": n10, "recall@20": r10, "ndcg@20": n10}
+
+
+def _write(folder, name, obj):
+  os.makedirs(folder, exist_ok=True)
+  with open(os.path.join(folder, name), "w") as f:
+    json.dump(obj, f)
+
+
+def _fake_sweep(root, points, results_of, command="python launch.py --sweep=config"):
+  base = default_config.get_base_config()
+  _write(root, "sweep.json", {"base": base.to_dict(), "points": points, "command": command})
+  for p in points:
+    d = os.path.join(root, sweep.point_name(p))
+    _write(d, "config.json", sweep.apply_overrides(base, p).to_dict())
+    result = results_of(p)
+    if result is not None:
+      _write(d, result[0], result[1])
+
+
+def test_runs_table_pools_seeds_and_groups_by_the_varied_fields(tmp_path):
+  values = {("ce", 0): (0.09, 0.05), ("ce", 1): (0.08, 0.04), ("bce", 0): (0.05, 0.03)}
+  points = [{"train.loss": loss, "seed": s} for loss, s in values] + [{"train.loss": "bce", "seed": 1}]
+  _fake_sweep(str(tmp_path / "s"), points, lambda p: None if p == points[-1] else (
+      "results.json", {"valid": _metrics(0, 0), "test": _metrics(*values[p["train.loss"], p["seed"]]),
+                       "best_epoch": 3, "wall_time_s": 120.0, "provenance": PROVENANCE}))
+  text = f"intro\n<!-- results kind=runs dirs={tmp_path}/s -->\nold\n<!-- /results -->\nend\n"
+  out = report.rewrite(text)
+  assert out.startswith("intro\n") and out.endswith("<!-- /results -->\nend\n")
+  assert "old" not in out
+  ce = next(l for l in out.splitlines() if l.startswith("| ce |"))
+  assert f"0.0850 ± {statistics.stdev([0.09, 0.08]):.4f}" in ce and "| 2 |" in ce
+  assert "0.0900 / 0.0500 (s0), 0.0800 / 0.0400 (s1)" in ce
+  bce = next(l for l in out.splitlines() if l.startswith("| bce |"))
+  assert "| 1 | 0.0500 | 0.0300 |" in bce
+  assert "commit abc1234" in out and "3 of 4 runs finished" in out
+  assert "`python launch.py --sweep=config`" in out
+  assert report.rewrite(out) == out  # idempotent
+
+
+def test_rounds_table_gives_the_change_against_round0(tmp_path):
+  def rounds_of(p):
+    s = p["seed"]
+    entries = [{"round": k, "test": _metrics(0.07 + 0.01 * k + 0.001 * s, 0.04), "valid": _metrics(0, 0),
+                "data": {"synthetic_share": 0.1 * k}, "provenance": PROVENANCE,
+                **({"generation": {"rows_added": 100 * (k + 1)}} if k < 2 else {})}
+               for k in range(3)]
+    return "rounds.json", entries  # unfinished runs: rounds.json only
+  _fake_sweep(str(tmp_path / "r"), [{"rsir.tau": 5, "seed": s} for s in (0, 1)], rounds_of)
+  out = report.rewrite(f"<!-- results kind=rounds dirs={tmp_path}/r -->\n<!-- /results -->\n")
+  lines = [l for l in out.splitlines() if l.startswith("| 2 |")]
+  assert len(lines) == 1 and "+28.4% / +0.0%" in lines[0]   # 0.0905 / 0.0705 - 1
+  assert "| 0 | 2 | 0.0705 ± 0.0007 |" in out
+  assert "0 of 2 runs finished" in out
+
+
+def test_missing_runs_leave_the_block_as_it_was(tmp_path):
+  text = f"<!-- results kind=runs dirs={tmp_path}/nowhere -->\nkept\n<!-- /results -->\n"
+  assert report.rewrite(text) == text
