@@ -86,7 +86,8 @@ def main(argv):
       params, model, sampling, split.train, _M.value, key, chunk, slots=full_slots))
   print(f"full round (chunk {chunk}, slots {full_slots}, compiling included): "
         f"{len(split.train)} sources x m={_M.value} = {len(out.lengths)} trajectories in "
-        f"{seconds:.1f}s ({len(out.lengths) / seconds:.0f}/s), mean length {np.mean(out.lengths):.2f}")
+        f"{seconds:.1f}s ({len(out.lengths) / seconds:.0f}/s), "
+        f"mean length {np.mean(out.lengths):.2f}")
   out_rows.append({"tau": sampling.tau, "setting": f"full round, slots={full_slots}",
                    "trajectories": len(out.lengths), "seconds": seconds,
                    "per_s": len(out.lengths) / seconds,

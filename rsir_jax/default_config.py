@@ -17,7 +17,8 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         train_step.make_train_step).
   train.prefix_rows     False: one row per sequence, trained at every position | True: one
                         row per prefix, trained at its last position (RecBole's layout: each
-                        target gets its own dropout draw; about 2.5x the compute per epoch).
+                        target gets its own dropout draw; the cost per epoch against sequence
+                        rows: docs/results.md, section 2).
   train.*               batch_size (rows), lr, weight_decay (0 = plain Adam), grad_clip
                         (0 = off), max_epochs, patience (epochs without a better validation
                         NDCG@20), log_every_steps, checkpoint_every_steps (0 = epoch ends only),
@@ -40,7 +41,7 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         trajectory stops; 0 = chunk_size; does not change the result),
                         sources (all: every row of D_k, the paper's rule, so synthetic rows are
                         extended again; real: the real training rows only, which keeps
-                        the loop anchored to real users; README.md compares them),
+                        the loop anchored to real users; docs/results.md compares them),
                         generator_dim / generator_layers (> 0: a separate,
                         e.g. smaller, SASRec trained on the same data generates: weak-to-strong),
                         round0_dir (a finished run, baseline or RSIR, whose round-0 model this

@@ -58,41 +58,44 @@ def generate_round(params, model: Backbone, sampling: sampler.SamplerConfig,
     raise ValueError("no training row has 2 or more items to generate from")
   if mesh is not None:
     params, key = parallel.replicate(mesh, params), parallel.replicate(mesh, key)
-  source_of = np.repeat(eligible, copies)
-  sources = source_matrix([rows[i] for i in eligible], sampling.max_len)
-  sources_NxS = np.repeat(sources, copies, axis=0)
+  sources_NxS = np.repeat(source_matrix([rows[i] for i in eligible], sampling.max_len),
+                          copies, axis=0)
   n = len(sources_NxS)
   num_chunks = -(-n // chunk_size)
   if chunk_dir:
     os.makedirs(chunk_dir, exist_ok=True)
-  parts, seconds = [], 0.0
-  t0, generated = time.perf_counter(), 0
+  parts, t0, generated = [], time.perf_counter(), 0
   for c in range(num_chunks):
     path = (os.path.join(chunk_dir, f"chunk_{c:05d}_of_{num_chunks:05d}_size_{chunk_size}.npz")
             if chunk_dir else None)
     if path and os.path.exists(path):
       with np.load(path) as f:
-        parts.append((f["items"], f["lengths"], f["reasons"]))
-        seconds += float(f["seconds"]) if "seconds" in f else 0.0
+        seconds = float(f["seconds"]) if "seconds" in f else 0.0  # older chunks: not timed
+        parts.append((f["items"], f["lengths"], f["reasons"], seconds))
       continue
-    t_chunk = time.perf_counter()
     lo, hi = c * chunk_size, min((c + 1) * chunk_size, n)
-    # A short last chunk is padded with copies of real sources to the same shape; they are
-    # not rolled out (count = hi - lo) and are trimmed.
-    idx = np.arange(lo, lo + chunk_size) % n if hi - lo < chunk_size else np.arange(lo, hi)
-    sources_BxS = sources_NxS[idx]
-    if mesh is not None:
-      sources_BxS = parallel.shard_batch(mesh, sources_BxS)
-    items, lengths, reasons = parallel.to_host(sampler.generate(
-        params, sources_BxS, key, lo, hi - lo, model=model, sampling=sampling, slots=slots))
-    part = (items[:hi - lo], lengths[:hi - lo], reasons[:hi - lo])
-    chunk_s = time.perf_counter() - t_chunk
+    parts.append(_generate_chunk(params, model, sampling, sources_NxS, lo, hi, chunk_size, key,
+                                 mesh, slots))
     if path:
-      writer.npz(path, items=part[0], lengths=part[1], reasons=part[2], seconds=chunk_s)
-    parts.append(part)
-    seconds += chunk_s
+      writer.npz(path, **dict(zip(("items", "lengths", "reasons", "seconds"), parts[-1])))
     generated += hi - lo
     log.info("generated %d/%d trajectories (%.0f/s)", hi, n,
              generated / (time.perf_counter() - t0))
-  items, lengths, reasons = (np.concatenate(p) for p in zip(*parts))
-  return Generated(items, lengths, reasons, source_of, seconds)
+  items, lengths, reasons, seconds = zip(*parts)
+  return Generated(np.concatenate(items), np.concatenate(lengths), np.concatenate(reasons),
+                   np.repeat(eligible, copies), float(sum(seconds)))
+
+
+def _generate_chunk(params, model, sampling, sources_NxS, lo, hi, chunk_size, key, mesh, slots):
+  """Trajectories lo..hi-1 as (items, lengths, reasons, seconds taken). A short last chunk
+  is padded with copies of real sources to the compiled shape; they are not rolled out
+  (count = hi - lo) and are trimmed."""
+  t0 = time.perf_counter()
+  n = len(sources_NxS)
+  idx = np.arange(lo, lo + chunk_size) % n if hi - lo < chunk_size else np.arange(lo, hi)
+  sources_BxS = sources_NxS[idx]
+  if mesh is not None:
+    sources_BxS = parallel.shard_batch(mesh, sources_BxS)
+  items, lengths, reasons = parallel.to_host(sampler.generate(
+      params, sources_BxS, key, lo, hi - lo, model=model, sampling=sampling, slots=slots))
+  return items[:hi - lo], lengths[:hi - lo], reasons[:hi - lo], time.perf_counter() - t0

@@ -167,7 +167,8 @@ def bench_table(paths: list[str]) -> tuple[list[str], list[str], list[dict]]:
     provenances.append(bench["provenance"])
   columns = list(dict.fromkeys(k for r in rows for k in r))
   fmt = lambda v: f"{v:,.2f}" if isinstance(v, float) else str(v)
-  return _table(columns, [[fmt(r.get(c, "")) for c in columns] for r in rows]), commands, provenances
+  table = _table(columns, [[fmt(r.get(c, "")) for c in columns] for r in rows])
+  return table, commands, provenances
 
 
 def _caption(commands: list[str], provenances: list[dict], finished: int, total: int) -> str:

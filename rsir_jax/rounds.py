@@ -16,7 +16,8 @@ import time
 import jax
 import numpy as np
 
-from rsir_jax import augment, generation, parallel, trainer, workdir
+from rsir_jax import augment, generation, parallel, trainer
+from rsir_jax import workdir as workdir_lib
 from rsir_jax.data.load import Data
 from rsir_jax.provenance import provenance
 from rsir_jax.round_files import RoundFiles
@@ -56,7 +57,7 @@ def _training_source(setup: Setup, k: int, last_entry: dict | None, files: Round
   D_k = D_{k-1} and training from scratch would give the same model), that round's."""
   r = setup.config.rsir
   if k == 0 and r.round0_dir:
-    workdir.check_round0_source(setup.config, os.path.join(files.workdir, r.round0_dir))
+    workdir_lib.check_round0_source(setup.config, os.path.join(files.workdir, r.round0_dir))
     trained = os.path.join(r.round0_dir, "round_0", "train")  # an RSIR run, else a baseline
     return trained if os.path.isdir(os.path.join(files.workdir, trained)) else r.round0_dir
   if k > 0 and not r.finetune and last_entry["generation"]["rows_added"] == 0:

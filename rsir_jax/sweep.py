@@ -88,7 +88,8 @@ def parse_grid(spec: str, config: ml_collections.ConfigDict) -> list[dict]:
   return [dict(zip(fields, combo)) for combo in itertools.product(*choices)]
 
 
-def apply_overrides(config: ml_collections.ConfigDict, overrides: dict) -> ml_collections.ConfigDict:
+def apply_overrides(config: ml_collections.ConfigDict,
+                    overrides: dict) -> ml_collections.ConfigDict:
   """A copy of `config` with the dotted-path `overrides` set."""
   out = ml_collections.ConfigDict(config.to_dict())
   for path, value in overrides.items():
@@ -225,7 +226,8 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
     raise SweepError("a sweep needs at least one point")
   names = [point_name(p) for p in points]
   if len(set(names)) < len(names):
-    raise SweepError(f"a sweep's points must differ; repeated: {sorted(n for n in set(names) if names.count(n) > 1)}")
+    repeated = sorted(n for n in set(names) if names.count(n) > 1)
+    raise SweepError(f"a sweep's points must differ; repeated: {repeated}")
   configs = share_round0([apply_overrides(config, p) for p in points], names)
   for c in configs:  # every point is checked before any of them runs
     config_check.validate(c)

@@ -77,7 +77,8 @@ class _Run:
     self.meta = _fresh_meta()
     self.ckpts = checkpoint.RunCheckpoints(os.path.join(workdir, "checkpoints"))
     if self.ckpts.latest_step() is not None:
-      restored, self.meta = self.ckpts.restore({"train": self.state, "best_params": self.best_params})
+      restored, self.meta = self.ckpts.restore(
+          {"train": self.state, "best_params": self.best_params})
       self.state, self.best_params = restored["train"], restored["best_params"]
       log.info("resumed from step %d (epoch %d, batch %d)", int(self.state["step"]),
                self.meta["epoch"], self.meta["batch_in_epoch"])
@@ -96,8 +97,8 @@ class _Run:
         raise
 
   def save(self, meta: dict) -> None:
-    self.ckpts.save(int(self.state["step"]), {"train": self.state, "best_params": self.best_params},
-                    meta)
+    state = {"train": self.state, "best_params": self.best_params}
+    self.ckpts.save(int(self.state["step"]), state, meta)
 
   def check_finite(self, loss: float, epoch: int, step: int) -> None:
     if not math.isfinite(loss):
@@ -120,7 +121,8 @@ def _train_epoch(setup: Setup, run: _Run, buckets: batching.TrainBuckets) -> tup
   loss_sum, loss_batches = jnp.asarray(meta["loss_sum"], jnp.float32), meta["loss_batches"]
   step = int(run.state["step"])  # a host-side copy, so the loop never waits on the device
   for i in range(meta["batch_in_epoch"], len(plan)):
-    batch = parallel.shard_batch(setup.mesh, batching.gather_batch(buckets, *plan[i], tc.batch_size))
+    batch = batching.gather_batch(buckets, *plan[i], tc.batch_size)
+    batch = parallel.shard_batch(setup.mesh, batch)
     run.state, loss = setup.train_step(run.state, batch, setup.keys.train, norm)
     parallel.settle(setup.mesh, loss)
     loss_sum, loss_batches, step = loss_sum + loss, loss_batches + 1, step + 1

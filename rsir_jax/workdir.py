@@ -56,7 +56,8 @@ def default_workdir(config: ml_collections.ConfigDict) -> str:
   same folder (so rerunning it resumes), a changed setting to a new one."""
   digest = hashlib.sha1(json.dumps(comparable(config.to_dict()), sort_keys=True).encode())
   dataset = config.data.name or os.path.basename(config.data.path).split(".")[0]
-  return os.path.join("runs", f"{dataset}_{config.train.loss}_s{config.seed}_{digest.hexdigest()[:8]}")
+  name = f"{dataset}_{config.train.loss}_s{config.seed}_{digest.hexdigest()[:8]}"
+  return os.path.join("runs", name)
 
 
 def config_differences(old: dict, new: dict, ignore=lambda field: False) -> list[str]:

@@ -11,13 +11,9 @@ def pytest_configure(config):
   config.addinivalue_line("markers", "slow: end-to-end runs on real data or in subprocesses")
 
 
-@pytest.fixture
-def tiny_config():
-  return tiny.tiny_config()
-
-
 @pytest.fixture(scope="session")
 def tiny_data():
+  """The tiny dataset as loaded Data (tiny.py), shared by every test of the session."""
   return tiny.tiny_data()
 
 

@@ -52,7 +52,8 @@ def test_one_and_four_devices_give_the_same_round(tmp_path):
   assert one["devices"] == four["devices"] == 4
   assert (one["mesh"], four["mesh"]) == (1, 4)
   assert one["batch_30_error"] is None
-  assert "train.batch_size=30: must be a multiple of the number of devices (4)" in four["batch_30_error"]
+  assert ("train.batch_size=30: must be a multiple of the number of devices (4)"
+          in four["batch_30_error"])
   _assert_same_rounds(one["rounds"], four["rounds"])
 
 

@@ -33,10 +33,15 @@ def _fake_sweep(root, points, results_of, command="python launch.py --sweep=conf
 
 def test_runs_table_pools_seeds_and_groups_by_the_varied_fields(tmp_path):
   values = {("ce", 0): (0.09, 0.05), ("ce", 1): (0.08, 0.04), ("bce", 0): (0.05, 0.03)}
-  points = [{"train.loss": loss, "seed": s} for loss, s in values] + [{"train.loss": "bce", "seed": 1}]
-  _fake_sweep(str(tmp_path / "s"), points, lambda p: None if p == points[-1] else (
-      "results.json", {"valid": _metrics(0, 0), "test": _metrics(*values[p["train.loss"], p["seed"]]),
-                       "best_epoch": 3, "wall_time_s": 120.0, "provenance": PROVENANCE}))
+  points = [{"train.loss": loss, "seed": s} for loss, s in values]
+  points.append({"train.loss": "bce", "seed": 1})  # not finished
+  def results_of(p):
+    if p == points[-1]:
+      return None
+    test = _metrics(*values[p["train.loss"], p["seed"]])
+    return "results.json", {"valid": _metrics(0, 0), "test": test, "best_epoch": 3,
+                            "wall_time_s": 120.0, "provenance": PROVENANCE}
+  _fake_sweep(str(tmp_path / "s"), points, results_of)
   text = f"intro\n<!-- results kind=runs dirs={tmp_path}/s -->\nold\n<!-- /results -->\nend\n"
   out = report.rewrite(text)
   assert out.startswith("intro\n") and out.endswith("<!-- /results -->\nend\n")
@@ -54,8 +59,9 @@ def test_runs_table_pools_seeds_and_groups_by_the_varied_fields(tmp_path):
 def test_rounds_table_gives_the_change_against_round0(tmp_path):
   def rounds_of(p):
     s = p["seed"]
-    entries = [{"round": k, "test": _metrics(0.07 + 0.01 * k + 0.001 * s, 0.04), "valid": _metrics(0, 0),
-                "data": {"synthetic_share": 0.1 * k}, "provenance": PROVENANCE,
+    entries = [{"round": k, "test": _metrics(0.07 + 0.01 * k + 0.001 * s, 0.04),
+                "valid": _metrics(0, 0), "data": {"synthetic_share": 0.1 * k},
+                "provenance": PROVENANCE,
                 **({"generation": {"rows_added": 100 * (k + 1)}} if k < 2 else {})}
                for k in range(3)]
     return "rounds.json", entries  # unfinished runs: rounds.json only

@@ -16,8 +16,8 @@ from rsir_jax.workdir import WorkdirError
 from tests import tiny
 
 
-def _run(config, workdir):
-  return rounds.run_rounds(tiny.resolve(config), tiny.tiny_data(), str(workdir))
+def _run(config, workdir, data):
+  return rounds.run_rounds(tiny.resolve(config, data), data, str(workdir))
 
 
 def test_augment_filters_and_deduplicates():
@@ -46,9 +46,9 @@ def test_synthetic_rows_are_stored_in_the_files_ids(tmp_path, original):
 
 
 @pytest.fixture(scope="module")
-def uninterrupted(tmp_path_factory):
+def uninterrupted(tmp_path_factory, tiny_data):
   workdir = tmp_path_factory.mktemp("full")
-  return str(workdir), _run(tiny.tiny_rsir_config(), workdir)
+  return str(workdir), _run(tiny.tiny_rsir_config(), workdir, tiny_data)
 
 
 def test_rounds_output(uninterrupted):
@@ -75,15 +75,16 @@ def _same_rounds(got, want):
   assert [e.get("generation") for e in got] == [e.get("generation") for e in want]
 
 
-def test_resume_inside_training(tmp_path, uninterrupted):
+def test_resume_inside_training(tiny_data, tmp_path, uninterrupted):
   c = tiny.tiny_rsir_config()
   c.train.checkpoint_every_steps, c.train.stop_after_steps = 2, 3
   with pytest.raises(Exception, match="stop_after_steps"):
-    _run(c, tmp_path)
-  _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path), uninterrupted[1])
+    _run(c, tmp_path, tiny_data)
+  _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path, tiny_data), uninterrupted[1])
 
 
-def test_resume_inside_generation_and_its_time_adds_up(tmp_path, uninterrupted, monkeypatch):
+def test_resume_inside_generation_and_its_time_adds_up(tiny_data, tmp_path, uninterrupted,
+                                                        monkeypatch):
   calls = {"n": 0}
   real = sampler.generate
 
@@ -95,35 +96,35 @@ def test_resume_inside_generation_and_its_time_adds_up(tmp_path, uninterrupted, 
 
   monkeypatch.setattr(generation.sampler, "generate", crash_on_second_chunk)
   with pytest.raises(KeyboardInterrupt):
-    _run(tiny.tiny_rsir_config(), tmp_path)
+    _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
   chunks = [c for c in os.listdir(tmp_path / "round_0" / "generation") if c.startswith("chunk_")]
   assert len(chunks) == 1
   with np.load(tmp_path / "round_0" / "generation" / chunks[0]) as f:
     first_chunk_s = float(f["seconds"])
   monkeypatch.setattr(generation.sampler, "generate", real)
-  resumed = _run(tiny.tiny_rsir_config(), tmp_path)
+  resumed = _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
   _same_rounds(resumed, uninterrupted[1])
   assert resumed[0]["time_s"]["generate"] > first_chunk_s > 0  # the first process's chunk counts
 
 
-def test_resume_between_rounds(tmp_path, uninterrupted):
-  _run(tiny.tiny_rsir_config(rounds=1), tmp_path)     # rounds 0 and 1 finished
+def test_resume_between_rounds(tiny_data, tmp_path, uninterrupted):
+  _run(tiny.tiny_rsir_config(rounds=1), tmp_path, tiny_data)     # rounds 0 and 1 finished
   os.remove(tmp_path / "round_1" / "round.json")      # as if killed before the marker
-  _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path), uninterrupted[1])
+  _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path, tiny_data), uninterrupted[1])
 
 
-def test_raising_rounds_continues_a_finished_run(tmp_path, uninterrupted):
-  entries = _run(tiny.tiny_rsir_config(rounds=1), tmp_path)  # a finished 1-round run
+def test_raising_rounds_continues_a_finished_run(tiny_data, tmp_path, uninterrupted):
+  entries = _run(tiny.tiny_rsir_config(rounds=1), tmp_path, tiny_data)  # a finished 1-round run
   assert "generation" not in entries[1]
-  _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path), uninterrupted[1])
+  _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path, tiny_data), uninterrupted[1])
 
 
-def test_round0_from_another_run_is_reused_not_trained(tmp_path, uninterrupted):
+def test_round0_from_another_run_is_reused_not_trained(tiny_data, tmp_path, uninterrupted):
   source, want = uninterrupted
   with open(os.path.join(source, "config.json"), "w") as f:
     json.dump(tiny.tiny_rsir_config().to_dict(), f)
   c = tiny.tiny_rsir_config(rounds=1, tau=5, round0_dir=os.path.relpath(source, tmp_path))
-  entries = _run(c, tmp_path)
+  entries = _run(c, tmp_path, tiny_data)
   assert entries[0]["test"] == want[0]["test"] and entries[0]["time_s"]["train"] == 0.0
   assert entries[0]["trained_in"] == os.path.join(c.rsir.round0_dir, "round_0", "train")
   assert not os.path.exists(tmp_path / "round_0" / "train")
@@ -131,18 +132,18 @@ def test_round0_from_another_run_is_reused_not_trained(tmp_path, uninterrupted):
   other = tiny.tiny_rsir_config(rounds=1, round0_dir=source)
   other.train.lr = 0.01
   with pytest.raises(WorkdirError, match="train.lr"):
-    _run(other, tmp_path / "other")
+    _run(other, tmp_path / "other", tiny_data)
 
 
-def test_fidelity_off_ablation_runs(tmp_path):
-  entries = _run(tiny.tiny_rsir_config(rounds=1, fidelity=False), tmp_path)
+def test_fidelity_off_ablation_runs(tiny_data, tmp_path):
+  entries = _run(tiny.tiny_rsir_config(rounds=1, fidelity=False), tmp_path, tiny_data)
   assert entries[0]["generation"]["stopped_fidelity"] == 0
   assert entries[0]["generation"]["rows_added"] > 0
 
 
-def test_real_sources_generate_from_real_rows_only(tmp_path, uninterrupted):
-  split = tiny.tiny_split()
-  entries = _run(tiny.tiny_rsir_config(sources="real"), tmp_path)
+def test_real_sources_generate_from_real_rows_only(tiny_data, tmp_path, uninterrupted):
+  split = tiny_data.split
+  entries = _run(tiny.tiny_rsir_config(sources="real"), tmp_path, tiny_data)
   assert [e["generation"]["trajectories"] for e in entries[:2]] == [2 * len(split.train)] * 2
   # With every row of D_k as sources (the default), round 1 also extends round 0's rows.
   _, all_sources = uninterrupted
@@ -150,18 +151,19 @@ def test_real_sources_generate_from_real_rows_only(tmp_path, uninterrupted):
   assert all_sources[1]["generation"]["trajectories"] == 2 * all_sources[1]["data"]["rows"]
 
 
-def test_finetune_and_weak_to_strong_run(tmp_path):
-  entries = _run(tiny.tiny_rsir_config(rounds=1, finetune=True, generator_dim=8), tmp_path)
+def test_finetune_and_weak_to_strong_run(tiny_data, tmp_path):
+  config = tiny.tiny_rsir_config(rounds=1, finetune=True, generator_dim=8)
+  entries = _run(config, tmp_path, tiny_data)
   assert "generator" in entries[0] and len(entries) == 2
   assert entries[0]["time_s"]["generator_train"] > 0
   assert os.path.exists(tmp_path / "round_0" / "generator" / "checkpoints")
 
 
-def test_a_round_that_adds_nothing_reuses_the_previous_model(tmp_path, monkeypatch):
+def test_a_round_that_adds_nothing_reuses_the_previous_model(tiny_data, tmp_path, monkeypatch):
   real = augment.augment
   monkeypatch.setattr(rounds.augment, "augment",
                       lambda *a, **k: ([], {**real(*a, **k)[1], "rows_added": 0}))
-  entries = _run(tiny.tiny_rsir_config(rounds=2), tmp_path)
+  entries = _run(tiny.tiny_rsir_config(rounds=2), tmp_path, tiny_data)
   assert [e["trained_in"] for e in entries] == [os.path.join("round_0", "train")] * 3
   assert not os.path.exists(tmp_path / "round_1" / "train")
   assert entries[2]["test"] == entries[0]["test"] and entries[2]["time_s"]["train"] == 0.0

@@ -27,7 +27,8 @@ def test_parse_grid_types_values_like_the_config():
 
 def test_config_file_sweep_points_follow_the_preset():
   path = os.path.join(os.path.dirname(__file__), "..", "configs", "rsir_sasrec_beauty.py")
-  assert [p["rsir.tau"] for p in sweep.points_from_config_file(path, "tau_sweep")] == [1, 5, 20, 100]
+  taus = [p["rsir.tau"] for p in sweep.points_from_config_file(path, "tau_sweep")]
+  assert taus == [1, 5, 20, 100]
   assert sweep.points_from_config_file(path, "real") == [{"seed": 0}, {"seed": 1}]
 
 

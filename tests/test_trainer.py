@@ -17,19 +17,18 @@ def _config(**train):
                            **{f"train.{k}": v for k, v in train.items()}})
 
 
-def _fit(config, workdir):
-  data = tiny.tiny_data()
+def _fit(config, workdir, data):
   return trainer.fit(tiny.resolve(config, data), data.split.train, str(workdir)).results
 
 
-def test_resume_gives_the_same_result(tmp_path):
-  full = _fit(_config(), tmp_path / "a")
+def test_resume_gives_the_same_result(tiny_data, tmp_path):
+  full = _fit(_config(), tmp_path / "a", tiny_data)
   with pytest.raises(trainer.Interrupted):  # epoch 1 of 4 batches finished, epoch 2 cut short
-    _fit(_config(checkpoint_every_steps=2, stop_after_steps=6), tmp_path / "b")
+    _fit(_config(checkpoint_every_steps=2, stop_after_steps=6), tmp_path / "b", tiny_data)
   with open(tmp_path / "b" / "metrics.jsonl") as f:
     assert len(f.readlines()) == 1
   assert not os.path.exists(tmp_path / "b" / "results.json")
-  resumed = _fit(_config(checkpoint_every_steps=2), tmp_path / "b")
+  resumed = _fit(_config(checkpoint_every_steps=2), tmp_path / "b", tiny_data)
   assert resumed["valid"] == full["valid"] and resumed["test"] == full["test"]
   assert resumed["best_epoch"] == full["best_epoch"]
   lines = [json.loads(l) for l in open(tmp_path / "b" / "metrics.jsonl")]
@@ -38,8 +37,9 @@ def test_resume_gives_the_same_result(tmp_path):
   assert [r["valid"] for r in lines] == [r["valid"] for r in want]
 
 
-def test_a_finished_fit_is_read_back_not_trained_or_evaluated_again(tmp_path, monkeypatch):
-  config, data = _config(max_epochs=1), tiny.tiny_data()
+def test_a_finished_fit_is_read_back_not_trained_or_evaluated_again(tiny_data, tmp_path,
+                                                                   monkeypatch):
+  config, data = _config(max_epochs=1), tiny_data
   setup = tiny.resolve(config, data)
   first = trainer.fit(setup, data.split.train, str(tmp_path))
   steps = sorted(os.listdir(tmp_path / "checkpoints"))
@@ -48,7 +48,8 @@ def test_a_finished_fit_is_read_back_not_trained_or_evaluated_again(tmp_path, mo
   restored = trainer.restore_best(setup, str(tmp_path))
   assert again.results == restored.results == json.loads(json.dumps(first.results))
   assert sorted(os.listdir(tmp_path / "checkpoints")) == steps
-  for a, b in zip(jax.tree_util.tree_leaves(first.params), jax.tree_util.tree_leaves(restored.params)):
+  leaves = jax.tree_util.tree_leaves
+  for a, b in zip(leaves(first.params), leaves(restored.params)):
     np.testing.assert_array_equal(a, b)
 
 
@@ -58,12 +59,13 @@ def test_restoring_an_unfinished_fit_is_refused(tmp_path):
     trainer.restore_best(setup, str(tmp_path))
 
 
-def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tmp_path):
+def test_divergence_stops_with_a_clear_message_and_keeps_the_last_good_checkpoint(tiny_data,
+                                                                                 tmp_path):
   # An absurd learning rate: the first step's loss is finite (it is computed before the
   # update) and is checkpointed; the loss then overflows.
   bad = _config(lr=1e30, checkpoint_every_steps=1)
   with pytest.raises(trainer.TrainingDiverged, match="last good checkpoint"):
-    _fit(bad, tmp_path)
+    _fit(bad, tmp_path, tiny_data)
   setup = tiny.resolve(bad)
   fresh = train_step.init_state(setup.model, setup.optimizer, jax.random.key(0))
   ckpts = checkpoint.RunCheckpoints(str(tmp_path / "checkpoints"))
@@ -77,8 +79,8 @@ def _fresh_state(setup):
   return train_step.init_state(setup.model, setup.optimizer, jax.random.key(0))
 
 
-def test_per_target_norm_equal_to_the_batch_count_is_the_batch_mean():
-  data = tiny.tiny_data()
+def test_per_target_norm_equal_to_the_batch_count_is_the_batch_mean(tiny_data):
+  data = tiny_data
   setup = tiny.resolve(_config(), data)
   buckets = batching.make_train_buckets(data.split.train, setup.model.max_len, (4, 8))
   batch = batching.gather_batch(buckets, 0, np.arange(10), 32)
@@ -92,11 +94,11 @@ def test_per_target_norm_equal_to_the_batch_count_is_the_batch_mean():
 
 
 @pytest.mark.parametrize("loss", ["ce", "sampled"])
-def test_prefix_rows_train_the_same_targets_as_sequence_rows(loss):
+def test_prefix_rows_train_the_same_targets_as_sequence_rows(tiny_data, loss):
   """Without dropout, a batch of all prefixes of some sequences has the same loss as a batch
   of those sequences: the same targets, seen through the same causal contexts. The batch
   carries its layout, so one step serves both."""
-  data = tiny.tiny_data()
+  data = tiny_data
   setup = tiny.resolve(tiny.tiny_config({"model.dropout": 0.0, "model.attn_dropout": 0.0,
                                          "train.loss": loss, "train.num_negatives": 8}), data)
   seqs = [s for s in data.split.train if 2 <= len(s) <= setup.model.max_len + 1][:6]

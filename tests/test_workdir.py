@@ -100,7 +100,8 @@ def test_a_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(tmp_path,
     return usage._replace(free=usage.free if saves["n"] < 3 else 1000)
 
   monkeypatch.setattr(files.shutil, "disk_usage", fills_up)
-  with pytest.raises(files.DiskFullError, match=r"checkpoints: needs about [\d.]+ MB but only 0.0 MB"):
+  full = r"checkpoints: needs about [\d.]+ MB but only 0.0 MB"
+  with pytest.raises(files.DiskFullError, match=full):
     experiment.run(config, workdir)
   kept = os.listdir(os.path.join(workdir, "checkpoints"))
   assert kept and not any("tmp" in k for k in kept)
