@@ -1,5 +1,5 @@
-"""From generated trajectories to new training rows: length filter, exact de-duplication, and
-the counts a round reports."""
+"""From generated trajectories to new training rows (length filter, exact de-duplication),
+and the counts a round reports about them."""
 
 from __future__ import annotations
 
@@ -9,40 +9,67 @@ import numpy as np
 
 from rsir_jax import sampler
 
+DEDUP = ("all", "new")
 
-def augment(existing_rows: Sequence[np.ndarray], items_NxL: np.ndarray, lengths_N: np.ndarray,
-            reasons_N: np.ndarray, min_len: int = 3) -> tuple[list[np.ndarray], dict]:
-  """Keeps trajectories of at least `min_len` items that repeat neither each other nor a row
-  already in the data. Returns (new rows, counts)."""
-  seen = {row.tobytes() for row in (np.asarray(r, np.int32) for r in existing_rows)}
-  new_rows, too_short, dup_new, dup_existing = [], 0, 0, 0
-  new_seen = set()
-  for row, n in zip(items_NxL, lengths_N):
+
+def check_pass_rates(checks_passed_N: np.ndarray, reasons_N: np.ndarray) -> list[float]:
+  """For the 1st, 2nd, ... judged fidelity check: the share of the trajectories that reach it
+  which pass it. A trajectory reaches check j + 1 when it passed j checks and went on to be
+  judged again (it did not stop because its source was used up or the length limit hit)."""
+  failed_N = reasons_N == sampler.FIDELITY
+  rates = []
+  for j in range(int(checks_passed_N.max(initial=0)) + 1):
+    passed = int(np.sum(checks_passed_N > j))
+    reached = passed + int(np.sum((checks_passed_N == j) & failed_N))
+    if not reached:
+      break
+    rates.append(round(passed / reached, 4))
+  return rates
+
+
+def augment(existing_rows: Sequence[np.ndarray], rollouts, min_len: int = 3,
+            dedup: str = "all") -> tuple[list[np.ndarray], dict]:
+  """The new rows among `rollouts` (sampler.Rollouts or generation.Generated, numpy): those
+  with at least one generated item (a trajectory that is only its forced start is real data,
+  counted apart), at least `min_len` items, no exact copy among themselves and, with
+  dedup="all", none among `existing_rows` (dedup="new", the authors' rule: a trajectory equal
+  to an existing row is added again). Returns (new rows, counts)."""
+  if dedup not in DEDUP:
+    raise ValueError(f"rsir.dedup={dedup!r} is not one of {DEDUP}")
+  existing = {np.asarray(r, np.int32).tobytes() for r in existing_rows}
+  new_rows, seen = [], set()
+  counts = dict.fromkeys(("no_generated_item", "too_short", "duplicates_within",
+                          "duplicates_of_existing"), 0)
+  for row, n, forced in zip(rollouts.items, rollouts.lengths, rollouts.num_forced):
+    if n <= forced:
+      counts["no_generated_item"] += 1
+      continue
     if n < min_len:
-      too_short += 1
+      counts["too_short"] += 1
       continue
     traj = np.ascontiguousarray(row[:n], dtype=np.int32)
     key = traj.tobytes()
     if key in seen:
-      dup_existing += 1
-    elif key in new_seen:
-      dup_new += 1
-    else:
-      new_seen.add(key)
-      new_rows.append(traj)
-  n_traj = int(len(lengths_N))
-  counts = {
-      "trajectories": n_traj,
-      **{f"stopped_{name}": int(np.sum(reasons_N == code))
-         for code, name in sampler.STOP_REASONS.items()},
-      "mean_length": float(np.mean(lengths_N)) if n_traj else 0.0,
-      "too_short": too_short,
-      "duplicates_within_new": dup_new,
-      "duplicates_of_existing": dup_existing,
+      counts["duplicates_within"] += 1
+      continue
+    if key in existing:
+      counts["duplicates_of_existing"] += 1
+      if dedup == "all":
+        continue
+    seen.add(key)
+    new_rows.append(traj)
+  lengths, reasons = np.asarray(rollouts.lengths), np.asarray(rollouts.reasons)
+  return new_rows, {
+      "trajectories": int(len(lengths)),
+      "stop_reasons": {name: int(np.sum(reasons == code))
+                       for code, name in sampler.STOP_REASONS.items()},
+      "mean_length": float(np.mean(lengths)) if len(lengths) else 0.0,
+      "check_pass_rate": check_pass_rates(np.asarray(rollouts.checks_passed), reasons),
+      **counts,
       "rows_added": len(new_rows),
+      "interactions_added": int(sum(len(r) for r in new_rows)),
       "mean_added_length": float(np.mean([len(r) for r in new_rows])) if new_rows else 0.0,
   }
-  return new_rows, counts
 
 
 def data_counts(real_rows: Sequence[np.ndarray], synthetic_rows: Sequence[np.ndarray],

@@ -11,7 +11,7 @@ import ml_collections
 from rsir_jax import models
 from rsir_jax.data.download import DATASETS
 from rsir_jax.errors import UserError
-from rsir_jax.losses import LOSSES
+from rsir_jax.losses import LOSSES, NEGATIVES
 
 FORMATS = ("auto", "seq", "pairs")
 
@@ -68,6 +68,9 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _require(0.0 <= value < 1.0, field, value, "must be in [0, 1)")
   _require(t.loss in LOSSES, "train.loss", t.loss, f"unknown loss; use one of {LOSSES}")
   _positive_int(c, "train.num_negatives")
+  _require(t.negatives in NEGATIVES, "train.negatives", t.negatives, f"must be one of {NEGATIVES}")
+  for field in ("model.input_norm", "model.ffn_dropout"):
+    _require(isinstance(_get(c, field), bool), field, _get(c, field), "must be True or False")
   _require(t.loss_norm in ("batch_mean", "per_target"), "train.loss_norm", t.loss_norm,
            "must be 'batch_mean' or 'per_target'")
   _require(isinstance(t.prefix_rows, bool), "train.prefix_rows", t.prefix_rows,
@@ -104,7 +107,11 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
   _require(r.choice in ("greedy", "sample"), "rsir.choice", r.choice,
            "must be 'greedy' or 'sample'")
   _require(r.sources in ("all", "real"), "rsir.sources", r.sources, "must be 'all' or 'real'")
+  _require(r.dedup in ("all", "new"), "rsir.dedup", r.dedup, "must be 'all' or 'new'")
+  _require(r.targets in ("row", "input"), "rsir.targets", r.targets, "must be 'row' or 'input'")
   _require(isinstance(r.round0_dir, str), "rsir.round0_dir", r.round0_dir, "must be a path")
+  _require(not r.generate_only or r.rounds > 0, "rsir.generate_only", r.generate_only,
+           "needs rsir.rounds >= 1 (the rounds whose data is generated)")
   _require(r.max_len <= c.model.max_len, "rsir.max_len", r.max_len,
            f"must not exceed model.max_len={c.model.max_len}")
   if r.generator_dim:

@@ -9,9 +9,15 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   data.base_url         where named datasets are downloaded from ('' = the public source).
   data.bucket_lengths   static sequence lengths batches are padded to (max_len is added).
   model.name            the backbone (rsir_jax/models: sasrec).
-  model.*               its size: dim, num_layers, num_heads, ffn_mult, dropout,
-                        attn_dropout, max_len (the most recent items kept per sequence).
+  model.*               its size: dim, num_layers, num_heads, ffn_mult (the authors': 2),
+                        dropout, attn_dropout, max_len (the most recent items kept per
+                        sequence); input_norm (LayerNorm on the input embeddings; the
+                        authors': False), ffn_dropout (dropout inside the feed-forward; the
+                        authors': True).
   train.loss            ce (full softmax) | sampled (train.num_negatives uniform negatives) | bce.
+  train.negatives       sampled softmax's negatives: shared (one draw for the whole batch) |
+                        row (the authors': per position, from the items not in the row's
+                        input, so a user's own items are never negatives on their own row).
   train.loss_norm       batch_mean (each batch's loss is the mean over its targets) |
                         per_target (every target weighs the same across batches; see
                         train_step.make_train_step).
@@ -32,7 +38,9 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         where JAX detects them (Cloud TPU VMs).
   rsir.rounds           K self-improvement rounds (0 = the baseline alone).
   rsir.*                m (trajectories per source), tau (rank threshold), p (exploitation
-                        probability), fidelity (False = the ablation), drop_failed, start
+                        probability), fidelity (False = the ablation), drop_failed (True:
+                        a failed check also drops the item appended before it, the paper's
+                        reading; False: kept, the authors' code), start
                         (first | prefix), choice (greedy | sample), temperature, top_k,
                         max_len (0 = model.max_len), min_len, finetune (start each round from
                         the previous round's weights), chunk_size (trajectories per compiled
@@ -42,12 +50,19 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         sources (all: every row of D_k, the paper's rule, so synthetic rows are
                         extended again; real: the real training rows only, which keeps
                         the loop anchored to real users; docs/results.md compares them),
+                        dedup (all: a trajectory repeating any row of D_k is dropped; new:
+                        only repeats within the round's new rows are, the authors' rule, so a
+                        confident sequence is added again every round), targets (a source's
+                        target set T and exploitation pool: row, the whole row; input, the
+                        authors': every item of the row but its last),
                         generator_dim / generator_layers (> 0: a separate,
                         e.g. smaller, SASRec trained on the same data generates: weak-to-strong),
                         round0_dir (a finished run, baseline or RSIR, whose round-0 model this
                         run takes instead of training its own; its config must match in every
                         field outside rsir; relative paths start at this run's workdir; a sweep
-                        sets it for points that share a round 0).
+                        sets it for points that share a round 0), generate_only (stop once
+                        the last round's data is generated and counted, without training on
+                        it: a generation-only study).
 """
 
 import ml_collections
@@ -77,10 +92,13 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.model.dropout = 0.5
   c.model.attn_dropout = 0.5
   c.model.max_len = 50
+  c.model.input_norm = True
+  c.model.ffn_dropout = False
 
   c.train = ml_collections.ConfigDict()
   c.train.loss = "ce"
   c.train.num_negatives = 256
+  c.train.negatives = "shared"
   c.train.loss_norm = "batch_mean"
   c.train.prefix_rows = False
   c.train.batch_size = 256
@@ -123,9 +141,12 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.chunk_size = 16384
   c.rsir.slots = 256
   c.rsir.sources = "all"
+  c.rsir.dedup = "all"
+  c.rsir.targets = "row"
   c.rsir.generator_dim = 0
   c.rsir.generator_layers = 0
   c.rsir.round0_dir = ""
+  c.rsir.generate_only = False
   return c
 
 
@@ -149,6 +170,26 @@ def paper_setup(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   c.train.prefix_rows = False
   c.train.batch_size = 256
   c.train.patience = 10
+  return c
+
+
+def authors_protocol(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """Every field at the value of the authors' released code (RSIR's model/basemodel.py, its
+  SASRec from their DR4SR code; ../shared/notes/authors_protocol.md): SASRec with FFN width
+  128, no input LayerNorm, dropout inside the FFN; sampled softmax with 256 negatives per
+  position from outside the row; one row per user, batch 256, patience 20, up to 1000
+  epochs, seed 2023; m = 5, p = 0.5, greedy choice, the first item as start, the item before
+  a failed check kept, duplicates removed within the round's new rows only, T = the row's
+  input; 3 rounds. The threshold is the caller's (the authors' only shipped one, k = 2e7,
+  switches the check off)."""
+  c.seed = 2023
+  c.model.ffn_mult, c.model.input_norm, c.model.ffn_dropout = 2, False, True
+  c.train.loss, c.train.num_negatives, c.train.negatives = "sampled", 256, "row"
+  c.train.prefix_rows, c.train.batch_size = False, 256
+  c.train.patience, c.train.max_epochs = 20, 1000
+  r = c.rsir
+  r.rounds, r.m, r.p, r.choice, r.start = 3, 5, 0.5, "greedy", "first"
+  r.drop_failed, r.dedup, r.targets, r.sources = False, "new", "input", "all"
   return c
 
 

@@ -21,12 +21,18 @@ from rsir_jax.models import Backbone
 log = logging.getLogger(__name__)
 
 
+_FIELDS = sampler.Rollouts._fields  # what a chunk file holds, with its "seconds"
+
+
 class Generated(NamedTuple):
-  """A round's trajectories: items (N, max_len), lengths (N,), stop reasons (N,), the index
-  of each trajectory's source row (N,), and the seconds spent generating them."""
+  """A round's trajectories: items (N, max_len); per trajectory its length, stop reason,
+  number of forced (copied, not generated) leading items, passed checks and source row
+  index; and the seconds spent generating them."""
   items: np.ndarray
   lengths: np.ndarray
   reasons: np.ndarray
+  num_forced: np.ndarray
+  checks_passed: np.ndarray
   source_of: np.ndarray
   seconds: float
 
@@ -70,24 +76,24 @@ def generate_round(params, model: Backbone, sampling: sampler.SamplerConfig,
             if chunk_dir else None)
     if path and os.path.exists(path):
       with np.load(path) as f:
-        seconds = float(f["seconds"]) if "seconds" in f else 0.0  # older chunks: not timed
-        parts.append((f["items"], f["lengths"], f["reasons"], seconds))
-      continue
+        if set(_FIELDS) <= set(f.files):  # else written by an older version: redo it
+          parts.append(tuple(f[k] for k in _FIELDS) + (float(f["seconds"]),))
+          continue
     lo, hi = c * chunk_size, min((c + 1) * chunk_size, n)
     parts.append(_generate_chunk(params, model, sampling, sources_NxS, lo, hi, chunk_size, key,
                                  mesh, slots))
     if path:
-      writer.npz(path, **dict(zip(("items", "lengths", "reasons", "seconds"), parts[-1])))
+      writer.npz(path, **dict(zip(_FIELDS + ("seconds",), parts[-1])))
     generated += hi - lo
     log.info("generated %d/%d trajectories (%.0f/s)", hi, n,
              generated / (time.perf_counter() - t0))
-  items, lengths, reasons, seconds = zip(*parts)
-  return Generated(np.concatenate(items), np.concatenate(lengths), np.concatenate(reasons),
-                   np.repeat(eligible, copies), float(sum(seconds)))
+  *arrays, seconds = zip(*parts)
+  return Generated(*(np.concatenate(a) for a in arrays), np.repeat(eligible, copies),
+                   float(sum(seconds)))
 
 
 def _generate_chunk(params, model, sampling, sources_NxS, lo, hi, chunk_size, key, mesh, slots):
-  """Trajectories lo..hi-1 as (items, lengths, reasons, seconds taken). A short last chunk
+  """Trajectories lo..hi-1: the Rollouts fields, then the seconds taken. A short last chunk
   is padded with copies of real sources to the compiled shape; they are not rolled out
   (count = hi - lo) and are trimmed."""
   t0 = time.perf_counter()
@@ -96,6 +102,25 @@ def _generate_chunk(params, model, sampling, sources_NxS, lo, hi, chunk_size, ke
   sources_BxS = sources_NxS[idx]
   if mesh is not None:
     sources_BxS = parallel.shard_batch(mesh, sources_BxS)
-  items, lengths, reasons = parallel.to_host(sampler.generate(
+  out = parallel.to_host(sampler.generate(
       params, sources_BxS, key, lo, hi - lo, model=model, sampling=sampling, slots=slots))
-  return items[:hi - lo], lengths[:hi - lo], reasons[:hi - lo], time.perf_counter() - t0
+  return tuple(np.asarray(a)[:hi - lo] for a in out) + (time.perf_counter() - t0,)
+
+
+def first_check_pass_rate(params, model: Backbone, sampling: sampler.SamplerConfig,
+                          rows: Sequence[np.ndarray], batch_size: int = 4096) -> float:
+  """Teacher-forced share of `rows` (as sources) whose first fidelity check passes: the
+  context is the row's first item, T the rest of the row (the scan scorer, one step). Rows
+  with nothing left to judge after their first item are left out."""
+  rows = [r for r in rows if len(set(np.asarray(r).tolist())) >= 2]
+  if not rows:
+    return 0.0
+  sources_NxS = source_matrix(rows, sampling.max_len)
+  firsts_Nx1 = sources_NxS[:, :1]
+  passed = []
+  for lo in range(0, len(rows), batch_size):
+    idx = np.arange(lo, lo + batch_size) % len(rows)  # a short last batch is padded, trimmed
+    ok_BxT, _ = sampler.score_sequences(params, sources_NxS[idx], firsts_Nx1[idx], model=model,
+                                        sampling=sampling)
+    passed.append(np.asarray(ok_BxT)[:min(batch_size, len(rows) - lo), 1])
+  return float(np.mean(np.concatenate(passed)))

@@ -12,6 +12,11 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
                 RSIR run counts with its last finished round.
   kind=rounds   the same for RSIR runs, one row per setting and round, with the change
                 against round 0 and the data each round added.
+  kind=generation  what one round's generation added, per setting (RSIR runs, their first
+                round; e.g. rsir.generate_only studies): rows and interactions added (the
+                latter against the real training interactions), the pass rate of the 1st,
+                2nd and 3rd judged fidelity checks, the teacher-forced first-check pass rate
+                on real rows, the mean trajectory length; means over seeds.
   kind=bench    the rows of benchmark JSON files (`dirs` are files written with --out).
   where=f=v     keeps only runs whose config field f is v (several: comma-separated).
 
@@ -157,6 +162,30 @@ def rounds_table(runs: list[dict]) -> list[str]:
   return _table(header, rows)
 
 
+def generation_table(runs: list[dict]) -> list[str]:
+  """kind=generation (see the module docstring)."""
+  varied, groups = _groups(runs)
+  rows = []
+  for key, members in groups.items():
+    gens = [(r["results"]["rounds"][0]["generation"], r["results"]["rounds"][0]["data"])
+            for r in members if r["results"] and r["results"].get("rounds")
+            and "generation" in r["results"]["rounds"][0]]
+    if not gens:
+      continue
+    mean = lambda f: statistics.fmean(f(g, d) for g, d in gens)
+    rate = lambda j: mean(lambda g, d: (g["check_pass_rate"] + [0.0] * 3)[j])
+    rows.append(list(key) + [
+        str(len(gens)), f"{mean(lambda g, d: g['rows_added']):,.0f}",
+        f"{100 * mean(lambda g, d: g['interactions_added'] / d['interactions']):+.1f}%",
+        " / ".join(f"{rate(j):.2f}" for j in range(3)),
+        f"{mean(lambda g, d: g.get('real_first_check_pass_rate', 0.0)):.2f}",
+        f"{mean(lambda g, d: g['mean_length']):.2f}",
+        f"{mean(lambda g, d: g.get('no_generated_item', 0)):,.0f}"])
+  header = varied + ["seeds", "rows added", "interactions added", "checks 1 / 2 / 3 passed",
+                     "real rows: check 1", "mean length", "only a copied prefix"]
+  return _table(header, rows)
+
+
 def bench_table(paths: list[str]) -> tuple[list[str], list[str], list[dict]]:
   """kind=bench: the rows of benchmark JSON files, the commands, and their provenance."""
   rows, commands, provenances = [], [], []
@@ -197,7 +226,8 @@ def render(attrs: dict) -> list[str] | None:
   finished = [r for r in runs if r["results"] and not r["results"].get("partial")]
   if not runs:
     return None
-  table = rounds_table(runs) if attrs["kind"] == "rounds" else runs_table(runs)
+  kinds = {"runs": runs_table, "rounds": rounds_table, "generation": generation_table}
+  table = kinds[attrs["kind"]](runs)
   provenances = [e.get("provenance") for r in runs if r["results"]
                  for e in r["results"].get("rounds", [r["results"]])]
   return table + ["", _caption(commands, provenances, len(finished), total)]

@@ -102,12 +102,19 @@ class RoundFiles:
 
 
 def summary(entries: list[dict]) -> str:
-  """A per-round table for the terminal."""
-  lines = ["round  test R@10  test N@10  test R@20  test N@20  rows   +added  train_s  gen_s"]
+  """A per-round table for the terminal: test metrics, the data (rows, synthetic share of the
+  interactions), what the round's generation added, how strict its check was (pass rate of
+  the 1st and 2nd judged checks; teacher-forced on real rows), and the phase times."""
+  lines = ["round  test R@10  N@10    rows    synth  +added  +inter  len   check 1/2  "
+           "real 1st  train_s  gen_s"]
   for e in entries:
-    t = e["test"]
-    lines.append(f"{e['round']:5d}  {t['recall@10']:.4f}     {t['ndcg@10']:.4f}     "
-                 f"{t['recall@20']:.4f}     {t['ndcg@20']:.4f}     {e['data']['rows']:<6d} "
-                 f"{e.get('generation', {}).get('rows_added', 0):<7d}"
-                 f"{e['time_s']['train']:7.0f}  {e['time_s'].get('generate', 0.0):5.0f}")
+    t, d, g = e["test"], e["data"], e.get("generation", {})
+    rates = (g.get("check_pass_rate", []) + ["-", "-"])[:2]
+    fmt = lambda v: f"{v:.2f}" if isinstance(v, float) else v
+    lines.append(
+        f"{e['round']:5d}  {t['recall@10']:.4f}     {t['ndcg@10']:.4f}  {d['rows']:<7d} "
+        f"{100 * d['synthetic_share']:4.0f}%  {g.get('rows_added', 0):<7d}"
+        f"{g.get('interactions_added', 0):<7d} {g.get('mean_length', 0.0):4.2f}  "
+        f"{fmt(rates[0]):>4}/{fmt(rates[1]):<4}  {g.get('real_first_check_pass_rate', 0.0):8.2f}"
+        f"  {e['time_s']['train']:7.0f}  {e['time_s'].get('generate', 0.0):5.0f}")
   return "\n".join(lines)

@@ -4,7 +4,8 @@ Each round has two phases, each resumable on its own: training (`trainer.fit`, f
 checkpoints) and generation (from its finished chunks); `round_<k>/round.json` is written last
 and makes the round durable (files: round_files.py; phases and resume rules: docs/design.md).
 A rerun reads finished rounds back; raising rsir.rounds on a finished run continues it (its
-last round generates, new rounds follow).
+last round generates, new rounds follow). With rsir.generate_only the run stops once D_K is
+generated, without training round K (a generation-only study).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
   written to rounds.json."""
   r, files = setup.config.rsir, RoundFiles(workdir, setup.writer, data.item_ids)
   entries, previous = [], None  # previous: the last round's trainer.Fit (for fine-tuning)
-  for k in range(r.rounds + 1):
+  for k in range(r.rounds + (0 if r.generate_only else 1)):
     synthetic, entry, fitted = files.synthetic_rows(k), files.finished_entry(k), None
     generates = k < r.rounds and (entry is None or "generation" not in entry)
     if entry is None:
@@ -106,15 +107,21 @@ def generate_round(setup: Setup, data: Data, synthetic: list, params, k: int,
     part["generator"] = {"valid": gen_fit.results["valid"], "test": gen_fit.results["test"]}
     times["generator_train"] = gen_fit.results["wall_time_s"]
   # The paper generates from every row of D_k; sources='real' keeps to the real users, so a
-  # synthetic row is never extended again (duplicates are still removed against all of D_k).
+  # synthetic row is never extended again. A source's items are its target set T: the whole
+  # row, or (targets='input', the authors') every item but its last.
   sources = rows_k if r.sources == "all" else data.split.train
+  if r.targets == "input":
+    sources = [s[:-1] for s in sources]
   out = generation.generate_round(
       params, gen_setup.model, setup.sampling, sources, r.m,
       jax.random.fold_in(setup.keys.generate, k), r.chunk_size, files.dir(k, "generation"),
       mesh=setup.mesh, slots=r.slots, writer=setup.writer)
   times["generate"] = out.seconds
   t0 = time.perf_counter()
-  new_rows, counts = augment.augment(rows_k, out.items, out.lengths, out.reasons, r.min_len)
+  new_rows, counts = augment.augment(rows_k, out, r.min_len, r.dedup)
+  real = data.split.train if r.targets == "row" else [s[:-1] for s in data.split.train]
+  counts["real_first_check_pass_rate"] = generation.first_check_pass_rate(
+      params, gen_setup.model, setup.sampling, real)
   times["augment"] = time.perf_counter() - t0
   log.info("round %d generation: %s", k, counts)
   return new_rows, {**part, "generation": counts, "time_s": times}

@@ -69,6 +69,18 @@ class Trajectory(NamedTuple):
   source: jax.Array       # (S,) the source's real items, right-padded with 0
   forced: jax.Array       # (L,) items to take instead of choosing, for positions < num_forced
   num_forced: jax.Array   # ()
+  checks_passed: jax.Array  # () judged checks passed (each followed by a generated item)
+
+
+class Rollouts(NamedTuple):
+  """What `generate` returns, per source row: the trajectory (N, L) right-padded with 0, its
+  length, why it stopped, how many of its leading items were forced (copied from the source,
+  never generated) and how many fidelity checks it passed."""
+  items: jax.Array
+  lengths: jax.Array
+  reasons: jax.Array
+  num_forced: jax.Array
+  checks_passed: jax.Array
 
 
 def _init(model: Backbone, sampling: SamplerConfig, source_S, forced_L, num_forced):
@@ -76,7 +88,7 @@ def _init(model: Backbone, sampling: SamplerConfig, source_S, forced_L, num_forc
   return Trajectory(items=jnp.zeros((L,), jnp.int32), length=jnp.zeros((), jnp.int32),
                     reason=jnp.zeros((), jnp.int32), hidden=jnp.zeros((model.dim,)),
                     cache=model.empty_cache(L), source=source_S, forced=forced_L,
-                    num_forced=num_forced)
+                    num_forced=num_forced, checks_passed=jnp.zeros((), jnp.int32))
 
 
 def fidelity_check(scores_V, remaining_scores_S, tau: int):
@@ -147,14 +159,15 @@ def _step(model: Backbone, sampling: SamplerConfig, params, traj: Trajectory, ke
   keep = lambda new, old: jax.tree_util.tree_map(lambda a, b: jnp.where(go, a, b), new, old)
   hidden, cache = keep((hidden, cache), (traj.hidden, traj.cache))
   length = n + go.astype(jnp.int32)
+  checks_passed = traj.checks_passed + (go & ~is_forced).astype(jnp.int32)
 
   # Drop the item whose context failed the check (never a forced one).
   if stop_on_failure and sampling.drop_failed:
     drop = (reason == FIDELITY) & (traj.reason == RUNNING) & (n > traj.num_forced)
     items = jnp.where(drop, items.at[n - 1].set(0), items)
     length = length - drop.astype(jnp.int32)
-  return traj._replace(items=items, length=length, reason=reason, hidden=hidden,
-                       cache=cache), passed, exhausted
+  return traj._replace(items=items, length=length, reason=reason, hidden=hidden, cache=cache,
+                       checks_passed=checks_passed), passed, exhausted
 
 
 def _forced_start(sampling: SamplerConfig, source_S, key):
@@ -189,9 +202,10 @@ def _restart(model: Backbone, sampling: SamplerConfig, traj: Trajectory, new_B, 
 
 @functools.partial(jax.jit, static_argnames=("model", "sampling", "slots"))
 def generate(params, sources_NxS, key, first=0, count=None, *, model: Backbone,
-             sampling: SamplerConfig, slots: int = 0):
+             sampling: SamplerConfig, slots: int = 0) -> Rollouts:
   """Rolls out one trajectory per row of `sources_NxS` (right-padded real items; repeat rows
-  for m copies). Returns (items (N, max_len), lengths (N,), stop reasons (N,)).
+  for m copies). Returns Rollouts: items (N, max_len), then per row its length, stop reason,
+  number of forced items and of passed checks.
 
   `slots` trajectories advance together (0: all N at once). Trajectory lengths vary a lot
   (most stop at the first check, a few run for dozens of steps), so with fewer slots than
@@ -203,7 +217,8 @@ def generate(params, sources_NxS, key, first=0, count=None, *, model: Backbone,
   the rest pad the batch to its compiled shape and come back empty.
   """
   if sampling.max_len > model.max_len:
-    raise ValueError(f"generation max_len {sampling.max_len} exceeds model.max_len {model.max_len}")
+    raise ValueError(f"generation max_len {sampling.max_len} exceeds model.max_len "
+                     f"{model.max_len}")
   N, L = sources_NxS.shape[0], sampling.max_len
   B = N if slots <= 0 else min(slots, N)
   count = N if count is None else count
@@ -214,7 +229,7 @@ def generate(params, sources_NxS, key, first=0, count=None, *, model: Backbone,
   src_B = jnp.where(jnp.arange(B) < count, jnp.arange(B), -1)  # each slot's source; -1: idle
   traj = _fresh(model, sampling, sources_NxS[:B], start_keys(jnp.arange(B)))
   traj = traj._replace(reason=jnp.where(src_B >= 0, traj.reason, MAX_LENGTH))  # idle: stopped
-  out = (jnp.zeros((N, L), jnp.int32), jnp.zeros((N,), jnp.int32), jnp.zeros((N,), jnp.int32))
+  out = Rollouts(jnp.zeros((N, L), jnp.int32), *(jnp.zeros((N,), jnp.int32) for _ in range(4)))
 
   def body(carry):
     traj, src_B, next_src, out = carry
@@ -223,8 +238,8 @@ def generate(params, sources_NxS, key, first=0, count=None, *, model: Backbone,
     traj = step(traj, keys_B)[0]
     done_B = (traj.reason != RUNNING) & (src_B >= 0)
     at_B = jnp.where(done_B, src_B, N)  # N: out of bounds, dropped
-    out = tuple(o.at[at_B].set(v, mode="drop")
-                for o, v in zip(out, (traj.items, traj.length, traj.reason)))
+    out = Rollouts(*(o.at[at_B].set(v, mode="drop") for o, v in zip(out, (
+        traj.items, traj.length, traj.reason, traj.num_forced, traj.checks_passed))))
     # Finished slots take the next waiting sources, in slot order.
     new_src_B = next_src + jnp.cumsum(done_B) - 1
     refill_B = done_B & (new_src_B < count)

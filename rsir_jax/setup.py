@@ -88,7 +88,8 @@ def resolve(config: ml_collections.ConfigDict, split: LeaveOneOutSplit) -> Setup
   t, e, buckets = config.train, config.eval, config.data.bucket_lengths
   optimizer = train_step.make_optimizer(t.lr, t.weight_decay, t.grad_clip)
   model = models.build(config.model, num_items)
-  make_step = lambda m: train_step.make_train_step(m, optimizer, t.loss, t.num_negatives, mesh)
+  make_step = lambda m: train_step.make_train_step(m, optimizer, t.loss, t.num_negatives, mesh,
+                                                   t.negatives)
   eval_batches = {
       "valid": batching.make_eval_batches(split.valid_inputs, split.valid_targets,
                                           model.max_len, buckets, e.batch_size),

@@ -34,7 +34,7 @@ def init_state(model: Backbone, optimizer, key: jax.Array, params=None) -> dict:
 
 
 def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 256,
-                    mesh=None):
+                    mesh=None, negatives: str = "shared"):
   """Returns jitted `step(state, batch, base_key, norm) -> (state, loss)` for a TrainBatch.
 
   `loss` is the mean over the batch's targets. The gradient is that of the mean when
@@ -44,7 +44,8 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
   The state argument is donated (updated in place). For prefix rows (`batch.last_only`, a
   static part of the batch) the loss scores each row's last position alone, so a
   full-softmax step costs one row of logits per row. With a `mesh` (see parallel.py) the
-  state is replicated and the batch split over its devices.
+  state is replicated and the batch split over its devices. `negatives` ("shared" | "row",
+  see losses.py) chooses the sampled-softmax negatives.
   """
   if loss not in losses.LOSSES:
     raise ValueError(f"train.loss={loss!r} is not one of {losses.LOSSES}")
@@ -57,8 +58,9 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
       last_Bx1 = jnp.argmax(targets_BxL > 0, axis=1)[:, None]  # filler rows: 0, no target
       h_BxLxD = jnp.take_along_axis(h_BxLxD, last_Bx1[..., None], axis=1)  # L is now 1
       targets_BxL = jnp.take_along_axis(targets_BxL, last_Bx1, axis=1)
+    rows_BxR = batch.inputs_BxL if negatives == "row" else None  # the whole row's input
     mean = losses.next_item_loss(loss, h_BxLxD, targets_BxL, model.item_table(params),
-                                 negatives_key, num_negatives)
+                                 negatives_key, num_negatives, rows_BxR)
     weight = jnp.where(norm > 0, jnp.sum(targets_BxL > 0) / jnp.maximum(norm, 1e-9), 1.0)
     return mean * weight, mean
 

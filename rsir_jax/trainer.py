@@ -211,6 +211,7 @@ def _results(setup: Setup, run: _Run, buckets) -> dict:
       "test": evaluate(setup, run.best_params, "test"),
       "best_epoch": meta["best_epoch"], "epochs_run": meta["epoch"],
       "loss": tc.loss, "num_negatives": tc.num_negatives if tc.loss == "sampled" else None,
+      "negatives": tc.negatives if tc.loss == "sampled" else None,
       "loss_norm": tc.loss_norm, "prefix_rows": tc.prefix_rows, "lr": tc.lr,
       "batch_size": tc.batch_size, "num_devices": int(setup.mesh.devices.size),
       "seed": setup.config.seed, "dataset": setup.config.data.name or setup.config.data.path,

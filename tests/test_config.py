@@ -49,6 +49,10 @@ def test_every_config_file_is_valid_and_documented(path):
     ("rsir.sources", "synthetic", "config.rsir.sources='synthetic'"),
     ("model.max_len", 1, "config.model.max_len=1"),
     ("model.name", "bert4rec", "config.model.name='bert4rec'"),
+    ("train.negatives", "per_batch", "config.train.negatives='per_batch'"),
+    ("rsir.dedup", "none", "config.rsir.dedup='none'"),
+    ("rsir.targets", "all", "config.rsir.targets='all'"),
+    ("rsir.generate_only", True, "config.rsir.generate_only=True"),
 ])
 def test_invalid_values_name_the_field(field, value, message):
   c = default_config.get_base_config()

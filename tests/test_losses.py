@@ -76,3 +76,39 @@ def test_unknown_loss_is_refused(inputs):
   h, table, targets = inputs
   with pytest.raises(ValueError, match="train.loss"):
     losses.next_item_loss("hinge", h, targets, table, jax.random.key(0))
+
+
+def test_row_negatives_are_uniform_over_the_items_outside_the_row():
+  """Against a numpy count: never padding, never an item of the row (repeats and padding in
+  the row included), every other item about equally often."""
+  V = 30
+  rows = np.array([[3, 7, 7, 12, 0, 0], [1, 2, 3, 4, 5, 30], [0, 0, 0, 0, 0, 0]], np.int32)
+  draws = np.asarray(losses.negatives_outside_rows(jax.random.key(0), jnp.asarray(rows), V,
+                                                   (40, 250)))
+  assert draws.shape == (3, 40, 250)
+  for row, got in zip(rows, draws):
+    allowed = sorted(set(range(1, V + 1)) - set(row.tolist()))
+    counts = np.bincount(got.ravel(), minlength=V + 1)
+    assert counts[0] == 0 and set(np.flatnonzero(counts)) == set(allowed)
+    expected = got.size / len(allowed)
+    assert np.all(np.abs(counts[allowed] - expected) < 5 * np.sqrt(expected))
+
+
+def test_sampled_softmax_with_row_negatives(inputs):
+  """Per-position negatives from outside the row's input, against numpy on the same draw."""
+  h, table, targets = inputs
+  rows = np.array([[1, 2, 3, 0], [4, 4, 5, 6], [7, 8, 9, 10]], np.int32)
+  key, n = jax.random.key(6), 12
+  negatives = np.asarray(losses.negatives_outside_rows(key, jnp.asarray(rows), V, (L, n)))
+  want = []
+  for b in range(B):
+    assert not set(negatives[b].ravel()) & set(rows[b].tolist())
+    for l in range(L):
+      t = targets[b, l]
+      if t:
+        pos = table[t] @ h[b, l]
+        neg = [table[j] @ h[b, l] for j in negatives[b, l] if j != t]
+        want.append(_logsumexp(np.array([pos] + neg, np.float64)) - pos)
+  got = losses.sampled_softmax(jnp.asarray(h), jnp.asarray(targets), jnp.asarray(table), key, n,
+                               jnp.asarray(rows))
+  assert float(got) == pytest.approx(np.mean(want), rel=1e-5)

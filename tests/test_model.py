@@ -1,5 +1,7 @@
 """SASRec: causality, padding invariance (what bucketing relies on), shapes, dropout keys."""
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -75,3 +77,27 @@ def test_cached_decoding_matches_full_encoding(params):
   for t in range(12):
     h_t, cache = MODEL.decode(params, items[t], t, cache)
     np.testing.assert_allclose(h_t, h_full[t], atol=1e-5)
+
+
+@pytest.mark.parametrize("input_norm, ffn_dropout", [(False, True), (True, True), (False, False)])
+def test_authors_block_options_keep_decoding_exact_and_causal(input_norm, ffn_dropout):
+  """Without the input LayerNorm and with dropout inside the feed-forward (the authors'
+  SASRec): cached decoding still equals encoding, training stays causal, and the extra
+  dropout acts in training only."""
+  model = dataclasses.replace(MODEL, input_norm=input_norm, ffn_dropout=ffn_dropout)
+  params = model.init(jax.random.key(0))
+  assert ("ln_in" in params) == input_norm
+  items = jnp.asarray(np.random.default_rng(5).integers(1, 31, size=12))
+  h_full = model.encode(params, items[None])[0]
+  cache = model.empty_cache()
+  for t in range(12):
+    h_t, cache = model.decode(params, items[t], t, cache)
+    np.testing.assert_allclose(h_t, h_full[t], atol=1e-5)
+  key = jax.random.key(3)
+  changed = items.at[6:].set(1)
+  a = model.encode(params, items[None], train=True, dropout_key=key)
+  b = model.encode(params, changed[None], train=True, dropout_key=key)
+  np.testing.assert_allclose(a[:, :6], b[:, :6], atol=1e-5)
+  plain = dataclasses.replace(model, ffn_dropout=False)
+  c = plain.encode(params, items[None], train=True, dropout_key=key)
+  assert np.allclose(a, c) != ffn_dropout  # the extra mask changes training outputs

@@ -76,3 +76,18 @@ def test_rounds_table_gives_the_change_against_round0(tmp_path):
 def test_missing_runs_leave_the_block_as_it_was(tmp_path):
   text = f"<!-- results kind=runs dirs={tmp_path}/nowhere -->\nkept\n<!-- /results -->\n"
   assert report.rewrite(text) == text
+
+
+def test_generation_table_relates_added_interactions_to_the_real_ones(tmp_path):
+  def generated(p):
+    g = {"rows_added": 100 * p["rsir.tau"], "interactions_added": 10 * p["rsir.tau"] * 40,
+         "check_pass_rate": [0.5, 0.25], "real_first_check_pass_rate": 0.3, "mean_length": 1.5,
+         "no_generated_item": 0}
+    return "results.json", {"rounds": [{"round": 0, "test": _metrics(0.1, 0.05),
+                                        "valid": _metrics(0, 0), "generation": g,
+                                        "data": {"interactions": 4000, "synthetic_share": 0.0},
+                                        "provenance": PROVENANCE}]}
+  _fake_sweep(str(tmp_path / "g"), [{"rsir.tau": t} for t in (5, 20)], generated)
+  out = report.rewrite(f"<!-- results kind=generation dirs={tmp_path}/g -->\n<!-- /results -->\n")
+  assert "| 5 | 1 | 500 | +50.0% | 0.50 / 0.25 / 0.00 | 0.30 | 1.50 | 0 |" in out
+  assert "| 20 | 1 | 2,000 | +200.0% |" in out

@@ -5,13 +5,14 @@ ablation, real sources, fine-tuning and weak-to-strong."""
 import json
 import os
 
+import jax
 import numpy as np
 import pytest
 
 from rsir_jax import augment, generation, rounds, sampler
 from rsir_jax.data.load import ItemIds
 from rsir_jax.files import Writer
-from rsir_jax.round_files import RoundFiles
+from rsir_jax.round_files import RoundFiles, summary
 from rsir_jax.workdir import WorkdirError
 from tests import tiny
 
@@ -20,18 +21,44 @@ def _run(config, workdir, data):
   return rounds.run_rounds(tiny.resolve(config, data), data, str(workdir))
 
 
+def _rollouts(items, lengths, reasons, num_forced=None, checks_passed=None):
+  n = len(lengths)
+  return sampler.Rollouts(np.array(items), np.array(lengths), np.array(reasons),
+                          np.ones(n, int) if num_forced is None else np.array(num_forced),
+                          np.zeros(n, int) if checks_passed is None else np.array(checks_passed))
+
+
+F, E, M = sampler.FIDELITY, sampler.EXHAUSTED, sampler.MAX_LENGTH
+
+
 def test_augment_filters_and_deduplicates():
   existing = [np.array([1, 2, 3], np.int32)]
-  items = np.array([[1, 2, 3, 0], [4, 5, 6, 0], [4, 5, 6, 0], [7, 8, 0, 0], [4, 5, 6, 9]])
-  lengths = np.array([3, 3, 3, 2, 4])
-  reasons = np.array([sampler.FIDELITY, sampler.EXHAUSTED, sampler.EXHAUSTED,
-                      sampler.FIDELITY, sampler.MAX_LENGTH])
-  rows, counts = augment.augment(existing, items, lengths, reasons, min_len=3)
+  out = _rollouts([[1, 2, 3, 0], [4, 5, 6, 0], [4, 5, 6, 0], [7, 8, 0, 0], [4, 5, 6, 9],
+                   [1, 2, 3, 0]], [3, 3, 3, 2, 4, 3], [F, E, E, F, M, F])
+  rows, counts = augment.augment(existing, out, min_len=3)
   assert [r.tolist() for r in rows] == [[4, 5, 6], [4, 5, 6, 9]]
-  assert counts["duplicates_of_existing"] == 1 and counts["duplicates_within_new"] == 1
+  assert counts["duplicates_of_existing"] == 2 and counts["duplicates_within"] == 1
   assert counts["too_short"] == 1 and counts["rows_added"] == 2
-  assert counts["stopped_fidelity"] == 2 and counts["stopped_exhausted"] == 2
-  assert counts["stopped_max_length"] == 1 and counts["trajectories"] == 5
+  assert counts["interactions_added"] == 7 and counts["trajectories"] == 6
+  assert counts["stop_reasons"] == {"fidelity": 3, "exhausted": 2, "max_length": 1}
+  # The authors' rule: a repeat of an existing row is added again (once per round).
+  rows, counts = augment.augment(existing, out, min_len=3, dedup="new")
+  assert [r.tolist() for r in rows] == [[1, 2, 3], [4, 5, 6], [4, 5, 6, 9]]
+  assert counts["duplicates_of_existing"] == 1 and counts["duplicates_within"] == 2
+
+
+def test_a_trajectory_that_is_only_its_copied_prefix_is_not_synthetic():
+  """start=prefix: a trajectory whose first judged check fails is its source's real prefix."""
+  out = _rollouts([[5, 6, 7, 0], [5, 6, 7, 8]], [3, 4], [F, E], num_forced=[3, 3])
+  rows, counts = augment.augment([], out, min_len=3)
+  assert [r.tolist() for r in rows] == [[5, 6, 7, 8]] and counts["no_generated_item"] == 1
+
+
+def test_check_pass_rates_count_the_trajectories_that_reach_each_check():
+  # passed 0 then failed; passed 1 then failed; passed 2 then used up its source; passed 2
+  # then failed; passed 0 and used up at once (never judged).
+  passed, reasons = np.array([0, 1, 2, 2, 0]), np.array([F, F, E, F, E])
+  assert augment.check_pass_rates(passed, reasons) == [0.75, round(2 / 3, 4), 0.0]
 
 
 @pytest.mark.parametrize("original", [None, np.array([7, 1000, 2_000_000_000])])
@@ -54,6 +81,10 @@ def uninterrupted(tmp_path_factory, tiny_data):
 def test_rounds_output(uninterrupted):
   workdir, entries = uninterrupted
   assert [e["round"] for e in entries] == [0, 1, 2]
+  for g in (e["generation"] for e in entries[:2]):  # the diagnostics of every generation
+    assert g["rows_added"] > 0 and g["interactions_added"] >= 3 * g["rows_added"]
+    assert 0 < g["real_first_check_pass_rate"] <= 1 and 0 < g["check_pass_rate"][0] <= 1
+    assert sum(g["stop_reasons"].values()) == g["trajectories"]
   for name in ("rounds.json", "rounds.csv", "rounds.png"):
     assert os.path.getsize(os.path.join(workdir, name)) > 0
   assert entries[0]["data"]["synthetic_rows"] == 0
@@ -67,6 +98,7 @@ def test_rounds_output(uninterrupted):
   with open(os.path.join(workdir, "rounds.json")) as f:
     assert json.load(f) == entries
   assert not os.path.exists(os.path.join(workdir, "round_0", "generation"))
+  assert "check 1/2" in summary(entries).splitlines()[0]
 
 
 def _same_rounds(got, want):
@@ -135,6 +167,14 @@ def test_round0_from_another_run_is_reused_not_trained(tiny_data, tmp_path, unin
     _run(other, tmp_path / "other", tiny_data)
 
 
+def test_generate_only_stops_once_the_data_is_generated(tiny_data, tmp_path, uninterrupted):
+  entries = _run(tiny.tiny_rsir_config(rounds=1, generate_only=True), tmp_path, tiny_data)
+  assert [e["round"] for e in entries] == [0]
+  assert entries[0]["generation"] == uninterrupted[1][0]["generation"]
+  assert os.path.exists(tmp_path / "round_1" / "dataset.npz")
+  assert not os.path.exists(tmp_path / "round_1" / "train")
+
+
 def test_fidelity_off_ablation_runs(tiny_data, tmp_path):
   entries = _run(tiny.tiny_rsir_config(rounds=1, fidelity=False), tmp_path, tiny_data)
   assert entries[0]["generation"]["stopped_fidelity"] == 0
@@ -149,6 +189,19 @@ def test_real_sources_generate_from_real_rows_only(tiny_data, tmp_path, uninterr
   _, all_sources = uninterrupted
   assert all_sources[1]["data"]["rows"] > len(split.train)
   assert all_sources[1]["generation"]["trajectories"] == 2 * all_sources[1]["data"]["rows"]
+
+
+def test_the_authors_target_set_leaves_out_each_rows_last_item(tiny_data, tmp_path):
+  """targets=input: with the check off and exploitation only, a trajectory runs through its
+  source's input, in the model's order: the row without its last item."""
+  config = tiny.tiny_rsir_config(rounds=1, targets="input", p=1.0, fidelity=False, m=1,
+                                 sources="real")
+  setup = tiny.resolve(config, tiny_data)
+  files = RoundFiles(str(tmp_path), setup.writer, tiny_data.item_ids)
+  params = setup.model.init(jax.random.key(0))
+  rows, _ = rounds.generate_round(setup, tiny_data, [], params, 0, files)
+  inputs = {(int(s[0]), tuple(sorted(s[:-1].tolist()))) for s in tiny_data.split.train}
+  assert rows and all((int(r[0]), tuple(sorted(r.tolist()))) in inputs for r in rows)
 
 
 def test_finetune_and_weak_to_strong_run(tiny_data, tmp_path):

@@ -29,11 +29,16 @@ def _sources(n=48, seed=0, width=12):
   return jnp.asarray(out)
 
 
-def _generate(params, sampling, sources=None, key=1, slots=0):
+def _rollouts(params, sampling, sources=None, key=1, slots=0):
   sources = _sources() if sources is None else sources
-  items, lengths, reasons = sampler.generate(params, sources, jax.random.key(key), model=MODEL,
-                                             sampling=sampling, slots=slots)
-  return np.asarray(items), np.asarray(lengths), np.asarray(reasons)
+  out = sampler.generate(params, sources, jax.random.key(key), model=MODEL, sampling=sampling,
+                         slots=slots)
+  return sampler.Rollouts(*(np.asarray(a) for a in out))
+
+
+def _generate(params, sampling, sources=None, key=1, slots=0):
+  """(items, lengths, reasons)."""
+  return _rollouts(params, sampling, sources, key, slots)[:3]
 
 
 @pytest.mark.parametrize("sampling", [
@@ -64,6 +69,8 @@ def test_refilling_fewer_slots_gives_the_same_trajectories(params, slots):
   assert len(set(all_at_once[1].tolist())) > 1  # lengths differ: slots really get refilled
   refilled = _generate(params, sampling, slots=slots)
   assert all(np.array_equal(a, b) for a, b in zip(all_at_once, refilled))
+  counts = [_rollouts(params, sampling, slots=s).checks_passed for s in (0, slots)]
+  np.testing.assert_array_equal(*counts)
 
 
 def test_full_exploitation_draws_only_source_items(params):
@@ -178,3 +185,18 @@ def test_a_round_does_not_depend_on_chunk_size_or_slots(params):
   for chunk_size, slots in ((16, 0), (16, 4), (7, 3)):
     cut = generation.generate_round(params, MODEL, sampling, rows, 3, key, chunk_size, slots=slots)
     assert all(np.array_equal(a, b) for a, b in zip(one_call[:4], cut[:4])), (chunk_size, slots)
+
+
+@pytest.mark.parametrize("drop_failed, start", [(True, "first"), (False, "first"), (True, "prefix")])
+def test_each_generated_item_follows_a_passed_check(params, drop_failed, start):
+  """checks_passed counts the judged checks that let a generated item in; forced items are
+  never judged. With drop_failed, a failed check also takes back the item before it."""
+  sampling = sampler.SamplerConfig(max_len=L, tau=6, p_exploit=0.5, drop_failed=drop_failed,
+                                   start=start)
+  out = _rollouts(params, sampling)
+  generated = out.lengths - out.num_forced
+  took_back = drop_failed & (out.reasons == sampler.FIDELITY) & (out.checks_passed > 0)
+  np.testing.assert_array_equal(out.checks_passed, generated + took_back)
+  assert np.all(out.num_forced == 1) if start == "first" else np.any(out.num_forced > 1)
+  if start == "prefix":  # a trajectory can be only its copied prefix: nothing generated
+    assert np.any(generated == 0)

@@ -9,7 +9,9 @@ Layout and conventions:
   * Attention is causal. With right padding a real position only ever attends to earlier
     real positions, so padding needs no extra key mask.
   * Blocks are post-norm (attention -> dropout -> residual -> LayerNorm, then a GELU
-    feed-forward the same way), with LayerNorm and dropout on the input embeddings.
+    feed-forward the same way), with LayerNorm (`input_norm`) and dropout on the input
+    embeddings. `ffn_dropout` adds dropout inside the feed-forward, after the activation
+    (PyTorch's TransformerEncoderLayer, which the authors' SASRec uses, without an input norm).
 
 `SASRec` is the backbone (models/base.py): a frozen dataclass of its settings whose methods
 are pure functions of a params pytree. The flax modules below are its implementation.
@@ -50,6 +52,8 @@ class _Block(nn.Module):
     self.Dropout_0 = nn.Dropout(cfg.attn_dropout)  # on attention weights
     self.Dropout_1 = nn.Dropout(cfg.dropout)  # on the attention output
     self.Dropout_2 = nn.Dropout(cfg.dropout)  # on the feed-forward output
+    if cfg.ffn_dropout:
+      self.Dropout_3 = nn.Dropout(cfg.dropout)  # inside the feed-forward
 
   def _split_heads(self, x_LxD):
     """(..., 3D) -> q, k, v each (..., H, D/H)."""
@@ -61,8 +65,10 @@ class _Block(nn.Module):
     """Attention output projection, residual, norm, then the feed-forward half."""
     out_xD = self.Dropout_1(self.out(attn_out_xD), deterministic=not train)
     h_xD = self.ln_attn(h_xD + out_xD)
-    ff_xD = self.ff_out(nn.gelu(self.ff_in(h_xD)))
-    ff_xD = self.Dropout_2(ff_xD, deterministic=not train)
+    ff_xD = nn.gelu(self.ff_in(h_xD))
+    if self.cfg.ffn_dropout:
+      ff_xD = self.Dropout_3(ff_xD, deterministic=not train)
+    ff_xD = self.Dropout_2(self.ff_out(ff_xD), deterministic=not train)
     return self.ln_ff(h_xD + ff_xD)
 
   def __call__(self, h_BxLxD, train: bool):
@@ -99,7 +105,7 @@ class _SASRecNet(nn.Module):
       raise ValueError(f"model.dim={cfg.dim} is not divisible by model.num_heads={cfg.num_heads}")
     self.item_embed = self.param("item_embed", _init, (cfg.num_items + 1, cfg.dim))
     self.pos_embed = self.param("pos_embed", _init, (cfg.max_len, cfg.dim))
-    self.ln_in = nn.LayerNorm(epsilon=1e-12)
+    self.ln_in = nn.LayerNorm(epsilon=1e-12) if cfg.input_norm else (lambda x: x)
     self.drop_in = nn.Dropout(cfg.dropout)
     self.blocks = [_Block(cfg, name=f"block_{i}") for i in range(cfg.num_layers)]
 
@@ -136,13 +142,16 @@ class SASRec(Backbone):
   dropout: float = 0.5
   attn_dropout: float = 0.5
   max_len: int = 50
+  input_norm: bool = True
+  ffn_dropout: bool = False
 
   @classmethod
   def from_config(cls, m: ml_collections.ConfigDict, num_items: int) -> "SASRec":
     """The SASRec of config section `model` for a catalogue of `num_items` items."""
     return cls(num_items=int(num_items), dim=m.dim, num_layers=m.num_layers,
                num_heads=m.num_heads, ffn_mult=m.ffn_mult, dropout=m.dropout,
-               attn_dropout=m.attn_dropout, max_len=m.max_len)
+               attn_dropout=m.attn_dropout, max_len=m.max_len, input_norm=m.input_norm,
+               ffn_dropout=m.ffn_dropout)
 
   def init(self, key: jax.Array):
     """A freshly initialised params pytree."""
