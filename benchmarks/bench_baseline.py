@@ -1,7 +1,7 @@
 """Training and evaluation throughput of the baseline trainer, bucketed vs fixed padding.
 
   python -m benchmarks.bench_baseline [--dataset=beauty] [--loss=ce] [--epochs=1]
-      [--prefix_rows] [--out=runs/bench/baseline.json]
+      [--prefix_rows] [--negatives=row] [--out=runs/bench/baseline.json]
 
 For each batching (sequence rows in length buckets from the default config, sequence rows
 padded to max_len, and with --prefix_rows one row per prefix in length buckets with 2048 rows
@@ -22,6 +22,7 @@ from rsir_jax.data.load import load_split
 
 _DATASET = flags.DEFINE_string("dataset", "beauty", "Named dataset.")
 _LOSS = flags.DEFINE_string("loss", "ce", "Loss (ce, sampled, bce).")
+_NEGATIVES = flags.DEFINE_string("negatives", "shared", "Sampled softmax's negatives (shared, row).")
 _EPOCHS = flags.DEFINE_integer("epochs", 1, "Timed epochs per batching.")
 _PREFIX = flags.DEFINE_bool("prefix_rows", False, "Also time prefix rows (batch 2048).")
 _FIXED = flags.DEFINE_bool("fixed_padding", True, "Also time fixed padding to max_len.")
@@ -32,7 +33,8 @@ def _time_training(config, split, model, bucket_lengths, epochs, prefix_rows=Fal
   tc = config.train
   buckets = batching.make_train_buckets(split.train, model.max_len, bucket_lengths, prefix_rows)
   optimizer = train_step.make_optimizer(tc.lr)
-  step = train_step.make_train_step(model, optimizer, tc.loss, tc.num_negatives)
+  step = train_step.make_train_step(model, optimizer, tc.loss, tc.num_negatives,
+                                    negatives=tc.negatives)
   state = train_step.init_state(model, optimizer, jax.random.key(0))
   key = jax.random.key(1)
 
@@ -73,9 +75,11 @@ def main(argv):
   del argv
   config = default_config.get_base_config()
   config.data.name, config.train.loss = _DATASET.value, _LOSS.value
+  config.train.negatives = _NEGATIVES.value
   split, info = load_split(config.data)
   model = models.build(config.model, split.num_items)
-  print(f"{info['path']}: {info['users']} users, {info['items']} items; loss {_LOSS.value}, "
+  print(f"{info['path']}: {info['users']} users, {info['items']} items; loss {_LOSS.value} "
+        f"({_NEGATIVES.value} negatives), "
         f"batch {config.train.batch_size}, d={config.model.dim}, {jax.devices()[0].platform}")
   rows = {}
   buckets = tuple(config.data.bucket_lengths)
@@ -103,7 +107,8 @@ def main(argv):
   if "prefixes" in rows:
     print(f"prefix rows cost x{rows['prefixes']['epoch_s'] / b['epoch_s']:.2f} the epoch time of "
           "bucketed sequence rows")
-  write_rows(_OUT.value, [{"dataset": _DATASET.value, "loss": _LOSS.value, "batching": name,
+  write_rows(_OUT.value, [{"dataset": _DATASET.value, "loss": _LOSS.value,
+                           "negatives": _NEGATIVES.value, "batching": name,
                            **{k: v for k, v in r.items() if k != "buckets"}}
                           for name, r in rows.items()])
 
