@@ -22,7 +22,8 @@ from rsir_jax.data.load import load_split
 
 _DATASET = flags.DEFINE_string("dataset", "beauty", "Named dataset.")
 _LOSS = flags.DEFINE_string("loss", "ce", "Loss (ce, sampled, bce).")
-_NEGATIVES = flags.DEFINE_string("negatives", "shared", "Sampled softmax's negatives (shared, row).")
+_NEGATIVES = flags.DEFINE_string("negatives", "shared",
+                                 "Sampled softmax's negatives (shared, row).")
 _EPOCHS = flags.DEFINE_integer("epochs", 1, "Timed epochs per batching.")
 _PREFIX = flags.DEFINE_bool("prefix_rows", False, "Also time prefix rows (batch 2048).")
 _FIXED = flags.DEFINE_bool("fixed_padding", True, "Also time fixed padding to max_len.")

@@ -110,6 +110,7 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
   _require(r.dedup in ("all", "new"), "rsir.dedup", r.dedup, "must be 'all' or 'new'")
   _require(r.targets in ("row", "input"), "rsir.targets", r.targets, "must be 'row' or 'input'")
   _require(isinstance(r.round0_dir, str), "rsir.round0_dir", r.round0_dir, "must be a path")
+  _non_negative(c, "rsir.max_rows_factor")
   _require(not r.generate_only or r.rounds > 0, "rsir.generate_only", r.generate_only,
            "needs rsir.rounds >= 1 (the rounds whose data is generated)")
   _require(r.max_len <= c.model.max_len, "rsir.max_len", r.max_len,
@@ -136,6 +137,8 @@ def _peak_bytes(c: ml_collections.ConfigDict, num_items: int, num_devices: int) 
   rows = -(-t.batch_size // num_devices)
   scored = rows if t.prefix_rows else rows * L  # positions with a loss
   per_target = {"ce": V, "sampled": t.num_negatives + 1, "bce": 2}[t.loss]
+  if t.loss == "sampled" and t.negatives == "row":  # each position gathers its own embeddings
+    per_target *= D + 1
   layers = m.num_layers * (rows * L * D * (8 + 2 * m.ffn_mult) + rows * m.num_heads * L * L * 3)
   sizes = {"train.batch_size": 4 * (3 * scored * per_target + layers),
            "eval.batch_size": 4 * 3 * -(-c.eval.batch_size // num_devices) * (V + L * D)}

@@ -62,7 +62,9 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         field outside rsir; relative paths start at this run's workdir; a sweep
                         sets it for points that share a round 0), generate_only (stop once
                         the last round's data is generated and counted, without training on
-                        it: a generation-only study).
+                        it: a generation-only study), max_rows_factor (> 0: end the run after
+                        a round whose new data would make D_{k+1} more than this many times
+                        the real rows; without the check the rows can multiply every round).
 """
 
 import ml_collections
@@ -147,6 +149,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.generator_layers = 0
   c.rsir.round0_dir = ""
   c.rsir.generate_only = False
+  c.rsir.max_rows_factor = 0.0
   return c
 
 

@@ -34,6 +34,9 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
   entries, previous = [], None  # previous: the last round's trainer.Fit (for fine-tuning)
   for k in range(r.rounds + (0 if r.generate_only else 1)):
     synthetic, entry, fitted = files.synthetic_rows(k), files.finished_entry(k), None
+    if entry is not None and "stopped" in entry:  # a finished run that hit the growth cap
+      entries.append(entry)
+      break
     generates = k < r.rounds and (entry is None or "generation" not in entry)
     if entry is None:
       fitted, entry = train_round(setup, data, synthetic, k, files,
@@ -44,12 +47,27 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
       new_rows, generated = generate_round(setup, data, synthetic, fitted.params, k, files)
       entry = {**entry, **generated, "time_s": {**entry["time_s"], **generated["time_s"]}}
       files.save_synthetic_rows(k + 1, synthetic + new_rows)
+      entry = _growth_cap(setup, data, entry, len(synthetic) + len(new_rows))
     parallel.sync(f"round {k} data written")  # every process reads round k + 1's data
     entries.append(entry)
     files.finish(k, entry, entries)
     parallel.sync(f"round {k} finished")
+    if "stopped" in entry:
+      break
     previous = fitted
   return entries
+
+
+def _growth_cap(setup: Setup, data: Data, entry: dict, synthetic_rows: int) -> dict:
+  """`entry` marked "stopped" when D_{k+1} holds more than rsir.max_rows_factor times the
+  real rows (0: no cap): the run ends after this round, the growth recorded."""
+  cap, real = setup.config.rsir.max_rows_factor, len(data.split.train)
+  if not cap or real + synthetic_rows <= cap * real:
+    return entry
+  why = (f"the next round would train on {(real + synthetic_rows) / real:.1f}x the real rows, "
+         f"more than rsir.max_rows_factor={cap}")
+  log.warning("round %d: stopping the run: %s", entry["round"], why)
+  return {**entry, "stopped": why}
 
 
 def _training_source(setup: Setup, k: int, last_entry: dict | None, files: RoundFiles) -> str:

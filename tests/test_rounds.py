@@ -175,9 +175,19 @@ def test_generate_only_stops_once_the_data_is_generated(tiny_data, tmp_path, uni
   assert not os.path.exists(tmp_path / "round_1" / "train")
 
 
+def test_the_growth_cap_ends_the_run_after_the_round_that_exceeds_it(tiny_data, tmp_path,
+                                                                      uninterrupted):
+  capped = tiny.tiny_rsir_config(max_rows_factor=1.2)  # round 0 adds more than 20% rows
+  entries = _run(capped, tmp_path, tiny_data)
+  assert [e["round"] for e in entries] == [0]
+  assert "rsir.max_rows_factor=1.2" in entries[0]["stopped"]
+  assert entries[0]["generation"] == uninterrupted[1][0]["generation"]
+  assert _run(capped, tmp_path, tiny_data) == entries  # a rerun ends there too
+
+
 def test_fidelity_off_ablation_runs(tiny_data, tmp_path):
   entries = _run(tiny.tiny_rsir_config(rounds=1, fidelity=False), tmp_path, tiny_data)
-  assert entries[0]["generation"]["stopped_fidelity"] == 0
+  assert entries[0]["generation"]["stop_reasons"]["fidelity"] == 0
   assert entries[0]["generation"]["rows_added"] > 0
 
 
