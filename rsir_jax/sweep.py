@@ -149,6 +149,14 @@ def write_summary(workdir: str, points: Sequence[dict], results: Sequence[dict])
   _plot(workdir, points, results, writer)
 
 
+def _order(value) -> tuple:
+  """A sort key for a field's values along a plot axis: numbers by value, anything else (a
+  switch left at its default is None beside True/False) by its printed form after them."""
+  if isinstance(value, (int, float)) and not isinstance(value, bool):
+    return (0, value, "")
+  return (1, 0, str(value))
+
+
 def _plot(workdir: str, points: Sequence[dict], results: Sequence[dict], writer: Writer) -> None:
   import matplotlib
   matplotlib.use("Agg")
@@ -174,7 +182,7 @@ def _plot(workdir: str, points: Sequence[dict], results: Sequence[dict], writer:
           groups.setdefault(tuple(p.get(f) for f in others), []).append(
               (p.get(x), _final_entry(r)["test"][metric]))
         for key, pts in groups.items():
-          pts.sort(key=lambda t: t[0])
+          pts.sort(key=lambda t: _order(t[0]))
           label = ",".join(f"{f}={v}" for f, v in zip(others, key)) or None
           ax.plot([str(a) for a, _ in pts], [b for _, b in pts], marker="o", label=label)
         if others:

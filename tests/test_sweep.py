@@ -74,3 +74,14 @@ def test_an_rsir_sweep_trains_the_shared_round0_once(tmp_path):
   assert second["trained_in"] == os.path.join("..", "rsir.tau=10", "round_0", "train")
   assert not os.path.exists(tmp_path / "s" / "rsir.tau=3" / "round_0" / "train")
   assert results[0]["rounds"][1]["test"] != results[1]["rounds"][1]["test"]
+
+
+def test_summary_plots_points_that_add_switches_one_at_a_time(tmp_path):
+  # The generation study's grid: a switch absent from one point (None) and False in the next.
+  points = [{"rsir.tau": 5}, {"rsir.tau": 5, "rsir.drop_failed": False},
+            {"rsir.tau": 20}, {"rsir.tau": 20, "rsir.drop_failed": False}]
+  final = lambda v: {"test": {m: v for m in sweep.METRICS}, "valid": {"ndcg@20": v}}
+  results = [final(0.1 + i / 100) for i in range(4)]
+  sweep.write_summary(str(tmp_path), points, results)
+  assert os.path.exists(tmp_path / "sweep_ndcg10.png")
+  assert sorted([None, False, True, 3, 1], key=sweep._order) == [1, 3, False, None, True]
