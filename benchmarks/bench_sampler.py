@@ -26,7 +26,8 @@ from benchmarks.common import write_rows
 from rsir_jax import default_config, generation, logs, setup as setup_lib, trainer
 from rsir_jax.data.load import load_split
 
-_WORKDIR = flags.DEFINE_string("workdir", None, "A finished baseline run.", required=True)
+_WORKDIR = flags.DEFINE_string("workdir", None, "A finished baseline run, or an RSIR run whose "
+                                "round 0 is finished (its model is the one timed).", required=True)
 _M = flags.DEFINE_integer("m", 5, "Trajectories per source.")
 _TAU = flags.DEFINE_integer("tau", 5, "Rank threshold.")
 _P = flags.DEFINE_float("p", 0.5, "Exploitation probability.")
@@ -56,7 +57,10 @@ def main(argv):
   full_slots = config.rsir.slots if _FULL_SLOTS.value is None else _FULL_SLOTS.value
   split, _ = load_split(config.data)
   setup = setup_lib.resolve(config, split)
-  params = trainer.restore_best(setup, _WORKDIR.value).params
+  train_dir = _WORKDIR.value
+  if os.path.isdir(os.path.join(train_dir, "round_0")):
+    train_dir = os.path.join(train_dir, "round_0", "train")  # an RSIR run
+  params = trainer.restore_best(setup, train_dir).params
   model, sampling = setup.model, setup.sampling
   print(f"{jax.devices()[0].platform}: tau={sampling.tau} p={sampling.p_exploit} m={_M.value} "
         f"max_len={sampling.max_len} chunk={chunk}")
