@@ -28,6 +28,7 @@ as it was (so tables can be regenerated one at a time).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -35,6 +36,7 @@ import statistics
 import sys
 from typing import Sequence
 
+from rsir_jax import default_config
 from rsir_jax.files import Writer, read_json
 from rsir_jax.sweep import point_name
 from rsir_jax.workdir import comparable
@@ -65,8 +67,16 @@ def _load_runs(folder: str) -> tuple[list[dict], list[str]]:
       results = read_json(os.path.join(d, "results.json"))
     elif os.path.exists(os.path.join(d, "rounds.json")):
       results = {"rounds": read_json(os.path.join(d, "rounds.json")), "partial": True}
-    runs.append({"dir": d, "config": comparable(read_json(config_path)), "results": results})
+    config = dict(_defaults(), **comparable(read_json(config_path)))
+    runs.append({"dir": d, "config": config, "results": results})
   return runs, commands
+
+
+@functools.cache
+def _defaults() -> dict:
+  """Today's default of every field: a field a run's config predates held its default then
+  (a new switch defaults to the behaviour before it), so it is no column of its own."""
+  return comparable(default_config.get_base_config().to_dict())
 
 
 def _matches(config: dict, where: str) -> bool:

@@ -91,3 +91,17 @@ def test_generation_table_relates_added_interactions_to_the_real_ones(tmp_path):
   out = report.rewrite(f"<!-- results kind=generation dirs={tmp_path}/g -->\n<!-- /results -->\n")
   assert "| 5 | 1 | 500 | +50.0% | 0.50 / 0.25 / 0.00 | 0.30 | 1.50 | 0 |" in out
   assert "| 20 | 1 | 2,000 | +200.0% |" in out
+
+
+def test_a_field_a_run_predates_counts_as_its_default(tmp_path):
+  points = [{"seed": 0}, {"seed": 1}]
+  result = lambda p: ("results.json", {"valid": _metrics(0, 0), "test": _metrics(0.09, 0.05),
+                                       "best_epoch": 3, "provenance": PROVENANCE})
+  _fake_sweep(str(tmp_path / "s"), points, result)
+  old_config = tmp_path / "s" / "seed=0" / "config.json"
+  config = json.loads(old_config.read_text())
+  del config["rsir"]["max_rows_factor"]  # written before the field existed
+  old_config.write_text(json.dumps(config))
+  lines = report.render({"kind": "runs", "dirs": str(tmp_path / "s")})
+  assert "max_rows_factor" not in lines[0]
+  assert sum(l.count("| 2 |") for l in lines) == 1  # one group of two seeds
