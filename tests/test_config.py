@@ -135,3 +135,29 @@ def test_batch_sizes_must_split_over_the_devices():
   config_check.check_sizes(c, 100, parallel.make_mesh(1))  # one device takes anything
   with pytest.raises(parallel.DeviceError, match="parallel.num_devices=64 but only"):
     parallel.make_mesh(64)
+
+
+def test_paper_configs_hold_the_authors_values_and_share_round0_per_seed():
+  path = os.path.join(CONFIG_DIR, "rsir_paper_sports.py")
+  c = _load(path).get_config("")
+  expected = {"seed": 2023, "model.ffn_mult": 2, "model.input_norm": False,
+              "model.ffn_dropout": True, "train.loss": "sampled", "train.negatives": "row",
+              "train.num_negatives": 256, "train.prefix_rows": False, "train.batch_size": 256,
+              "train.patience": 20, "rsir.m": 5, "rsir.p": 0.5, "rsir.choice": "greedy",
+              "rsir.start": "first", "rsir.drop_failed": False, "rsir.dedup": "new",
+              "rsir.targets": "input", "rsir.rounds": 3, "rsir.fidelity": True,
+              "rsir.tau": default_config.PAPER_TAU, "data.name": "sports"}
+  assert {f: c[f.split(".")[0]][f.split(".")[1]] if "." in f else c[f] for f in expected} \
+      == expected
+  nofid = _load(path).get_config("nofid")
+  assert (nofid.rsir.fidelity, nofid.rsir.m, nofid.rsir.sources) == (False, 5, "all")
+  assert _load(path).get_config("nofid_real").rsir.sources == "real"
+  with pytest.raises(config_check.ConfigError, match="nofid"):
+    _load(path).get_config("nofid_m1")
+  points = sweep.points_from_config_file(path, "")
+  assert len(points) == 9 and {p["seed"] for p in points} == {2023, 0, 1}
+  configs = sweep.share_round0([sweep.apply_overrides(c, p) for p in points],
+                               [sweep.point_name(p) for p in points])
+  owners = [cfg.rsir.round0_dir for cfg in configs]
+  assert owners[:3] == ["", "../seed=2023", "../seed=2023"]  # one round 0 per seed
+  assert owners.count("") == 3
