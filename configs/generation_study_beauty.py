@@ -12,12 +12,12 @@ of each judged check. m = 5, p = 0.5.
 Round 0 comes from a finished run (rsir.round0_dir, relative to each point's folder), so the
 study itself only generates (minutes): '' takes the paper-setup model of
 configs/rsir_sasrec_beauty.py's sweep (sampled softmax with shared negatives, sequence rows,
-seed 0); 'strong' the seed-0 run of configs/sasrec_beauty.py's sweep (CE on prefix rows).
-'authors' trains its own round 0 once for all its points: the authors' model and training
-(default_config.authors_protocol: their SASRec variant, sampled softmax with per-position
-negatives from outside the row, patience 20, seed 2023; about an hour on 2 cores), the same
-round 0 as seed 2023 of configs/rsir_paper_beauty.py. Run the other two sweeps first, or pass
---config.rsir.round0_dir= to train round 0 inside the study.
+seed 0); 'strong' the seed-0 run of configs/sasrec_beauty.py's sweep (CE on prefix rows);
+'authors' the seed-2023 round 0 of configs/rsir_paper_beauty.py's sweep: the authors' model
+and training (default_config.authors_protocol: their SASRec variant, sampled softmax with
+per-position negatives from outside the row, patience 20, seed 2023). Run those sweeps (or,
+for 'authors', its first round 0) first, or pass --config.rsir.round0_dir= to train round 0
+inside the study.
 
 Result: docs/results.md, section "Which switch makes the check lenient".
 """
@@ -27,7 +27,7 @@ from rsir_jax.default_config import (authors_protocol, get_base_config, paper_se
 
 PRESETS = ("", "authors", "strong")
 ROUND0 = {"": "../../rsir_sasrec_beauty/rsir.tau=5,seed=0",
-          "strong": "../../sasrec_beauty/seed=0", "authors": ""}
+          "strong": "../../sasrec_beauty/seed=0", "authors": "../../rsir_paper_beauty/seed=2023"}
 # The authors' switches, each added to the ones before it.
 SWITCHES = ({"rsir.drop_failed": False}, {"rsir.dedup": "new"}, {"rsir.targets": "input"},
             {"rsir.start": "prefix"})
