@@ -64,12 +64,16 @@ def test_rounds_table_gives_the_change_against_round0(tmp_path):
                 "provenance": PROVENANCE,
                 **({"generation": {"rows_added": 100 * (k + 1)}} if k < 2 else {})}
                for k in range(3)]
+    if s == 1:
+      entries[1]["stopped"] = "the next round would train on 30.0x the real rows"
+      entries = entries[:2]
     return "rounds.json", entries  # unfinished runs: rounds.json only
   _fake_sweep(str(tmp_path / "r"), [{"rsir.tau": 5, "seed": s} for s in (0, 1)], rounds_of)
   out = report.rewrite(f"<!-- results kind=rounds dirs={tmp_path}/r -->\n<!-- /results -->\n")
   lines = [l for l in out.splitlines() if l.startswith("| 2 |")]
-  assert len(lines) == 1 and "+28.4% / +0.0%" in lines[0]   # 0.0905 / 0.0705 - 1
+  assert len(lines) == 1 and "+27.7% / +0.0%" in lines[0]   # seed 0 only: 0.0900 / 0.0705 - 1
   assert "| 0 | 2 | 0.0705 ± 0.0007 |" in out
+  assert "| 200 ± 0 (run ended: 1 of 2) |" in out  # seed 1 hit the growth cap after round 1
   assert "0 of 2 runs finished" in out
 
 
