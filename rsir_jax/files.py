@@ -56,7 +56,8 @@ def disk_full_is_clear(path: str, size_hint: int = 0) -> Iterator[None]:
 
 
 class Writer:
-  """Atomic file writes; a no-op in every process but the primary one."""
+  """Atomic file writes (creating missing parent folders); a no-op in every process but the
+  primary one."""
 
   def __init__(self, primary: bool = True):
     self.primary = primary
@@ -66,6 +67,7 @@ class Writer:
       return
     tmp = f"{path}.tmp{suffix}"
     with disk_full_is_clear(path):
+      os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
       try:
         write(tmp)
         os.replace(tmp, path)

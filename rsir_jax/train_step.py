@@ -78,4 +78,8 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     rep, data = parallel.replicated(mesh), parallel.batch_sharded(mesh)
     jitted = jax.jit(step, in_shardings=(rep, data, rep, rep), out_shardings=(rep, rep),
                      donate_argnums=(0,))
-  return lambda state, batch, base_key, norm=0.0: jitted(state, batch, base_key, norm)
+  def call(state, batch: TrainBatch, base_key, norm=0.0):
+    return jitted(state, batch, base_key, norm)
+
+  call.lower = jitted.lower  # ahead-of-time lowering, e.g. for XLA's cost analysis
+  return call

@@ -155,6 +155,11 @@ def _end_epoch(setup: Setup, run: _Run, buckets, epoch_loss: float, train_s: flo
   row["eval_s"] = time.perf_counter() - t1
   meta["elapsed_s"] += train_s + row["eval_s"]
   row["elapsed_s"] = meta["elapsed_s"]
+  if setup.config.eval.test_each_epoch:  # for time-to-quality benchmarks; not in elapsed_s
+    t2 = time.perf_counter()
+    row["test"] = evaluate(setup, run.state["params"], "test")
+    row["test_eval_s"] = time.perf_counter() - t2
+  row["unix_time"] = time.time()
   row["improved"] = valid[SELECTION_METRIC] > meta["best_metric"]
   if row["improved"]:
     run.best_params = jax.tree_util.tree_map(jnp.copy, run.state["params"])  # state is donated

@@ -22,7 +22,8 @@ from rsir_jax.files import read_json
 # Fields that change how a run is executed but not what it computes: they may differ when a
 # run is resumed.
 EXECUTION_ONLY = ("train.stop_after_steps", "train.log_every_steps",
-                  "train.checkpoint_every_steps", "rsir.chunk_size", "rsir.slots")
+                  "train.checkpoint_every_steps", "rsir.chunk_size", "rsir.slots",
+                  "eval.test_each_epoch")
 LOCK_FILE = ".lock"
 
 
