@@ -28,6 +28,7 @@ _START_UNIX = time.time()  # the cold start: before jax is imported
 
 import json
 import os
+import shutil
 import tempfile
 
 import jax
@@ -159,6 +160,8 @@ def main(argv):
   write_rows(_OUT.value, [summary])
   if _OUT.value:  # the per-epoch rows beside the summary
     setup.writer.json(_OUT.value.replace(".json", "_epochs.json"), rows)
+  if not _WORKDIR.value:
+    shutil.rmtree(workdir)
 
 
 if __name__ == "__main__":
