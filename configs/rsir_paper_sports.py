@@ -9,7 +9,7 @@ growth is closest to the paper's (default_config.PAPER_TAU).
   python launch.py --config=configs/rsir_paper_sports.py            # with the check, seed 2023
   python launch.py --config=configs/rsir_paper_sports.py:nofid      # the check off (m = 5)
   python launch.py --config=configs/rsir_paper_sports.py:nofid_real # ... from real rows only
-  python launch.py --config=configs/rsir_paper_sports.py:smoke      # a minute or two
+  python launch.py --config=configs/rsir_paper_sports.py:smoke      # 2 to 4 minutes
 
 The sweep runs, for seeds 2023, 0 and 1, the rounds with the check, without it, and without it
 from the real rows (one round 0 per seed, shared). Without the check a run ends after the
