@@ -11,8 +11,9 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
                 NDCG@10 as mean ± sample standard deviation over the seeds, and per seed. An
                 RSIR run counts with its last finished round.
   kind=rounds   the same for RSIR runs, one row per setting and round, with the change
-                against round 0 and the data each round added (and how many runs ended
-                there because the next round's data passed rsir.max_rows_factor).
+                against round 0, the data each round added (and how many runs ended there
+                because the next round's data passed rsir.max_rows_factor), and the minutes
+                the round took (training, generation and augmentation).
   kind=generation  what one round's generation added, per setting (RSIR runs, their first
                 round; e.g. rsir.generate_only studies): rows and interactions added (the
                 latter against the real training interactions), the pass rate of the 1st,
@@ -165,13 +166,15 @@ def rounds_table(runs: list[dict]) -> list[str]:
       added = [e["generation"]["rows_added"] for _, e in entries if "generation" in e]
       share = [100 * e["data"]["synthetic_share"] for _, e in entries]
       stopped = sum("stopped" in e for _, e in entries)  # the growth cap ended the run here
+      minutes = [sum(e["time_s"].values()) / 60 for _, e in entries if "time_s" in e]
       rows.append(list(key) + [str(k), str(len(entries))]
                   + [_mean_sd([e["test"][m] for _, e in entries]) for m, _ in METRICS]
                   + [change, (_mean_sd(added, 0) if added else "-")
                      + (f" (run ended: {stopped} of {len(entries)})" if stopped else ""),
-                     _mean_sd(share, 0) + "%", _per_seed(entries)])
+                     _mean_sd(share, 0) + "%", _per_seed(entries),
+                     _mean_sd(minutes, 0) if minutes else "-"])
   header = varied + ["round", "seeds", "test R@10", "test N@10", "vs round 0 (R / N)",
-                     "rows added", "synthetic share", "R@10 / N@10 per seed"]
+                     "rows added", "synthetic share", "R@10 / N@10 per seed", "min"]
   return _table(header, rows)
 
 

@@ -61,7 +61,7 @@ def test_rounds_table_gives_the_change_against_round0(tmp_path):
     s = p["seed"]
     entries = [{"round": k, "test": _metrics(0.07 + 0.01 * k + 0.001 * s, 0.04),
                 "valid": _metrics(0, 0), "data": {"synthetic_share": 0.1 * k},
-                "provenance": PROVENANCE,
+                "provenance": PROVENANCE, "time_s": {"train": 60.0 * (k + 1), "generate": 30.0},
                 **({"generation": {"rows_added": 100 * (k + 1)}} if k < 2 else {})}
                for k in range(3)]
     if s == 1:
@@ -74,6 +74,8 @@ def test_rounds_table_gives_the_change_against_round0(tmp_path):
   assert len(lines) == 1 and "+27.7% / +0.0%" in lines[0]   # seed 0 only: 0.0900 / 0.0705 - 1
   assert "| 0 | 2 | 0.0705 ± 0.0007 |" in out
   assert "| 200 ± 0 (run ended: 1 of 2) |" in out  # seed 1 hit the growth cap after round 1
+  round0 = next(l for l in out.splitlines() if l.startswith("| 0 |"))
+  assert round0.endswith("(s1) | 2 ± 0 |")  # 1.5 minutes for each seed, rounded
   assert "0 of 2 runs finished" in out
 
 
