@@ -19,6 +19,9 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Output folder (default: runs/<d
 _SWEEP = flags.DEFINE_string(
     "sweep", "", "Run one experiment per point: 'field=v1,v2[;field=v1,v2]' (cartesian "
     "product), or 'config' for the points of the config file's get_sweep().")
+_COMPILE_CACHE = flags.DEFINE_string(
+    "compile_cache", cli.DEFAULT_COMPILE_CACHE, "Folder for XLA's persistent compilation cache: "
+    "a rerun skips compiling the shapes it has seen ('' = off).")
 flags.mark_flags_as_required(["config"])
 
 
@@ -38,7 +41,7 @@ def main(argv):
     config.to_dict()  # a config file that failed to load raises on first use
   except OSError as e:
     cli.fail(cli.flag_error(e))
-  sys.exit(cli.main(config, config_arg, _WORKDIR.value, _SWEEP.value))
+  sys.exit(cli.main(config, config_arg, _WORKDIR.value, _SWEEP.value, _COMPILE_CACHE.value))
 
 
 if __name__ == "__main__":

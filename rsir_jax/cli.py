@@ -8,6 +8,7 @@ import os
 import sys
 from typing import NoReturn
 
+import jax
 import ml_collections
 
 from rsir_jax import experiment, logs, sweep
@@ -15,6 +16,8 @@ from rsir_jax import workdir as workdir_lib
 from rsir_jax.errors import UserError
 
 EXIT_USER_ERROR, EXIT_INTERRUPTED = 2, 130
+DEFAULT_COMPILE_CACHE = os.path.join(os.environ.get("XDG_CACHE_HOME") or "~/.cache", "rsir_jax",
+                                     "xla")
 
 
 def flag_error(e: Exception) -> str:
@@ -68,9 +71,23 @@ def run(config: ml_collections.ConfigDict, config_arg: str, workdir: str | None,
     print(f.read())
 
 
-def main(config, config_arg: str, workdir: str | None, spec: str = "") -> int:
-  """`run` with the command line's error handling; returns the process's exit code."""
+def use_compile_cache(folder: str) -> None:
+  """Keeps XLA's compiled programs in `folder` (created if missing; '' = off), so a rerun or
+  the next run of the same shapes skips compilation. Call before anything is compiled."""
+  if not folder:
+    return
+  folder = os.path.expanduser(folder)
+  os.makedirs(folder, exist_ok=True)
+  jax.config.update("jax_compilation_cache_dir", folder)
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
+
+
+def main(config, config_arg: str, workdir: str | None, spec: str = "",
+         compile_cache: str = "") -> int:
+  """`run` with the command line's error handling; returns the process's exit code.
+  `compile_cache`: see use_compile_cache."""
   logs.show_progress()
+  use_compile_cache(compile_cache)
   try:
     run(config, config_arg, workdir, spec, command=" ".join(["python"] + sys.argv))
   except UserError as e:

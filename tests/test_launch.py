@@ -1,5 +1,5 @@
 """The command line: a mistake the user can fix prints one line (no traceback) and exits 2;
-Ctrl-C says how to resume."""
+Ctrl-C says how to resume; compiled programs go to the persistent cache folder."""
 
 import os
 import signal
@@ -53,11 +53,12 @@ def test_a_binary_data_file_is_quoted_short_and_escaped(tmp_path):
   assert len(line) < 250 and "Traceback" not in err
 
 
-def test_ctrl_c_says_how_to_resume(tmp_path):
+def test_ctrl_c_says_how_to_resume_and_compiled_steps_are_kept(tmp_path):
   path = tiny.write_tiny_file(tmp_path / "data.txt")
   proc = _launch("--config=configs/sasrec_beauty.py:smoke", "--config.data.name=",
                  f"--config.data.path={path}", "--config.train.max_epochs=100000",
-                 "--config.train.patience=100000", f"--workdir={tmp_path}/run")
+                 "--config.train.patience=100000", f"--workdir={tmp_path}/run",
+                 f"--compile_cache={tmp_path}/xla")
   for line in proc.stderr:  # progress lines go to stderr
     if "epoch 2 loss" in line:
       break
@@ -66,3 +67,4 @@ def test_ctrl_c_says_how_to_resume(tmp_path):
   assert proc.returncode == 130
   assert "interrupted; rerun the same command to resume" in err and "Traceback" not in err
   assert os.listdir(tmp_path / "run" / "checkpoints")
+  assert os.listdir(tmp_path / "xla")  # the persistent compilation cache
