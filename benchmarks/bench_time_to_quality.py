@@ -34,11 +34,11 @@ import tempfile
 import jax
 import jax.numpy as jnp
 import numpy as np
-from absl import app, flags
+from absl import app, flags, logging
 from ml_collections import config_flags
 
 from benchmarks.common import write_rows
-from rsir_jax import batching, experiment, parallel, train_step
+from rsir_jax import batching, experiment, logs, parallel, train_step
 from rsir_jax import setup as setup_lib
 from rsir_jax.data.load import load_data
 
@@ -111,6 +111,8 @@ def first_reached(rows: list[dict], ok) -> dict | None:
 
 def main(argv):
   del argv
+  logging.set_verbosity(logging.WARNING)  # libraries' INFO chatter (Orbax) stays quiet
+  logs.show_progress()  # the run's own epoch lines, as launch.py prints them
   config = _CONFIG.value
   if config.rsir.rounds:
     raise app.UsageError("time to quality times a baseline: use a config with rsir.rounds=0")
