@@ -211,7 +211,9 @@ def bench_table(paths: list[str]) -> tuple[list[str], list[str], list[dict]]:
     commands.append(bench["command"])
     provenances.append(bench["provenance"])
   columns = list(dict.fromkeys(k for r in rows for k in r))
-  fmt = lambda v: f"{v:,.2f}" if isinstance(v, float) else str(v)
+  # Seconds and rates with 2 decimals; metrics, rates and shares under 1 with 4 digits.
+  fmt = lambda v: (str(v) if not isinstance(v, float) else f"{v:,.2f}" if abs(v) >= 1
+                   else f"{v:.4g}")
   table = _table(columns, [[fmt(r.get(c, "")) for c in columns] for r in rows])
   return table, commands, provenances
 

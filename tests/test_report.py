@@ -111,3 +111,13 @@ def test_a_field_a_run_predates_counts_as_its_default(tmp_path):
   lines = report.render({"kind": "runs", "dirs": str(tmp_path / "s")})
   assert "max_rows_factor" not in lines[0]
   assert sum(l.count("| 2 |") for l in lines) == 1  # one group of two seeds
+
+
+def test_bench_table_keeps_small_figures_readable(tmp_path):
+  path = tmp_path / "bench.json"
+  path.write_text(json.dumps({"command": "python -m benchmarks.x", "provenance": PROVENANCE,
+                              "rows": [{"lr": 0.001, "epoch_s": 27.684, "ndcg": 0.05774,
+                                        "rows_per_s": 4713.2, "ok": True}]}))
+  lines = report.render({"kind": "bench", "dirs": str(path)})
+  assert lines[2] == "| 0.001 | 27.68 | 0.05774 | 4,713.20 | True |"
+  assert "`python -m benchmarks.x`" in lines[-1]
