@@ -77,7 +77,11 @@ def use_compile_cache(folder: str) -> None:
   if not folder:
     return
   folder = os.path.expanduser(folder)
-  os.makedirs(folder, exist_ok=True)
+  try:
+    os.makedirs(folder, exist_ok=True)
+  except OSError as e:  # e.g. a read-only home: run without the cache rather than fail
+    print(f"warning: no compilation cache ({e})", file=sys.stderr)
+    return
   jax.config.update("jax_compilation_cache_dir", folder)
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
 
