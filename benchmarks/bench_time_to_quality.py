@@ -132,6 +132,8 @@ def main(argv):
   unmasked_hit = first_reached(rows, lambda r: r["valid_unmasked_ndcg@20"] >= _UNMASKED.value)
   test_hit = first_reached(rows, lambda r: r["test_recall@10"] >= recall_bar
                            and r["test_ndcg@10"] >= ndcg_bar)
+  # The FLOP count needs a setup of its own (experiment.run keeps its one); loading the data
+  # again costs seconds, after the timed run.
   data = load_data(config.data)
   setup = setup_lib.resolve(config, data.split)
   flops = epoch_flops(setup, data.split.train)

@@ -25,6 +25,7 @@ data one round adds under these switches.
 from rsir_jax.default_config import PAPER_PRESETS, get_base_config, paper_rsir, paper_sweep
 
 PRESETS = PAPER_PRESETS
+SEEDS = (2023, 0)
 
 
 def get_config(preset: str = ""):
@@ -34,5 +35,5 @@ def get_config(preset: str = ""):
 
 
 def get_sweep(preset: str = ""):
-  """Points of `--sweep=config`: '' runs Table 2 for seeds 2023 and 0; a preset its seeds."""
-  return paper_sweep((2023, 0)) if preset == "" else [{"seed": s} for s in (2023, 0)]
+  """Points of `--sweep=config`: '' runs Table 2 for each of SEEDS; a preset its seeds."""
+  return paper_sweep(SEEDS, preset)

@@ -227,9 +227,12 @@ def paper_rsir(c: ml_collections.ConfigDict, preset: str) -> ml_collections.Conf
   return c
 
 
-def paper_sweep(seeds) -> list[dict]:
-  """The points of Table 2 for each seed (round 0 trained once per seed and shared): with
-  the check, without it (m = 5), and without it from the real rows only."""
+def paper_sweep(seeds, preset: str = "") -> list[dict]:
+  """The sweep points of configs/rsir_paper_*.py: for preset '', Table 2 for each seed
+  (round 0 trained once per seed and shared): with the check, without it (m = 5), and without
+  it from the real rows only; for any other preset, its seeds."""
+  if preset:
+    return [{"seed": s} for s in seeds]
   variants = ({}, {"rsir.fidelity": False}, {"rsir.fidelity": False, "rsir.sources": "real"})
   return [dict(v, seed=s) for s in seeds for v in variants]
 
