@@ -38,7 +38,7 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from benchmarks.common import write_rows
-from rsir_jax import batching, experiment, logs, parallel, train_step
+from rsir_jax import batching, cli, experiment, logs, parallel, train_step
 from rsir_jax import setup as setup_lib
 from rsir_jax.data.load import load_data
 
@@ -50,6 +50,9 @@ _TEST = flags.DEFINE_list("test_threshold", ["0.0897", "0.0538"],
                           "Bar for masked test Recall@10, NDCG@10 (RecBole's SASRec, Beauty).")
 _WORKDIR = flags.DEFINE_string("workdir", "", "Run folder (empty: a temporary one, removed).")
 _OUT = flags.DEFINE_string("out", "", "JSON file for the figures (empty: print only).")
+_COMPILE_CACHE = flags.DEFINE_string(
+    "compile_cache", "", "XLA's persistent compilation cache folder, as launch.py's flag ('' = "
+    "off: a cold start compiles everything; run twice with a folder for the warm figure).")
 
 
 def matmul_flops_per_s(n: int = 2048, repeats: int = 10) -> float:
@@ -80,7 +83,8 @@ def epoch_flops(setup: setup_lib.Setup, rows) -> float:
     if bucket not in per_bucket:
       batch = parallel.shard_batch(setup.mesh, batching.gather_batch(buckets, bucket, batch_rows,
                                                                      tc.batch_size))
-      cost = setup.train_step.lower(state, batch, setup.keys.train, norm).compile().cost_analysis()
+      cost = setup.train_step.lower(state, batch, setup.keys.train, norm,
+                                     np.float32(1.0)).compile().cost_analysis()
       cost = cost[0] if isinstance(cost, (list, tuple)) else cost
       per_bucket[bucket] = float(cost.get("flops", 0.0))
     total += per_bucket[bucket]
@@ -117,6 +121,7 @@ def main(argv):
   if config.rsir.rounds:
     raise app.UsageError("time to quality times a baseline: use a config with rsir.rounds=0")
   config.eval.also_unmasked, config.eval.test_each_epoch = True, True
+  cli.use_compile_cache(_COMPILE_CACHE.value)
   workdir = _WORKDIR.value or tempfile.mkdtemp(prefix="ttq_")
   results = experiment.run(config, workdir)
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
@@ -141,10 +146,14 @@ def main(argv):
   mean_epoch_s = float(np.mean([r["train_s"] for r in rows[1:]] or [rows[0]["train_s"]]))
   describe = lambda hit: (f"{hit['wall_s']:.0f} s (epoch {hit['epoch']})" if hit
                           else "not reached")
+  t = config.train
   summary = {
-      "dataset": config.data.name, "loss": config.train.loss,
-      "prefix_rows": config.train.prefix_rows, "batch_size": config.train.batch_size,
-      "lr": config.train.lr, "seed": config.seed,
+      "dataset": config.data.name, "loss": t.loss,
+      "negatives": t.num_negatives if t.loss == "sampled" else None,
+      "prefix_rows": t.prefix_rows, "batch_size": t.batch_size, "lr": t.lr,
+      "lr_schedule": t.lr_schedule, "warmup_epochs": t.warmup_epochs,
+      "max_epochs": t.max_epochs, "rng": t.rng, "compile_cache": bool(_COMPILE_CACHE.value),
+      "seed": config.seed, "first_epoch_wall_s": rows[0]["wall_s"],
       "s_to_valid_unmasked": unmasked_hit["wall_s"] if unmasked_hit else None,
       "s_to_test_bar": test_hit["wall_s"] if test_hit else None,
       "epochs_to_test_bar": test_hit["epoch"] if test_hit else None,

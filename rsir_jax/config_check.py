@@ -12,6 +12,7 @@ from rsir_jax import models
 from rsir_jax.data.download import DATASETS
 from rsir_jax.errors import UserError
 from rsir_jax.losses import LOSSES, NEGATIVES
+from rsir_jax.train_step import RNGS, SCHEDULES
 
 FORMATS = ("auto", "seq", "pairs")
 
@@ -76,8 +77,11 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _require(isinstance(t.prefix_rows, bool), "train.prefix_rows", t.prefix_rows,
            "must be True or False")
   _require(t.lr > 0, "train.lr", t.lr, "must be > 0")
+  _require(t.lr_schedule in SCHEDULES, "train.lr_schedule", t.lr_schedule,
+           f"must be one of {SCHEDULES}")
+  _require(t.rng in RNGS, "train.rng", t.rng, f"must be one of {RNGS}")
   for field in ("train.weight_decay", "train.grad_clip", "train.log_every_steps",
-                "train.checkpoint_every_steps", "train.stop_after_steps"):
+                "train.checkpoint_every_steps", "train.stop_after_steps", "train.warmup_epochs"):
     _non_negative(c, field)
   _require(len(e.ks) > 0 and all(isinstance(k, int) and k > 0 for k in e.ks), "eval.ks", e.ks,
            "must be positive integers")

@@ -25,6 +25,13 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         row per prefix, trained at its last position (RecBole's layout: each
                         target gets its own dropout draw; the cost per epoch against sequence
                         rows: docs/results.md, section 2).
+  train.lr_schedule     constant | cosine | linear: the learning rate's decay, reaching 0 at
+                        train.max_epochs (fractional epochs, so the same whatever the number
+                        of rows); train.warmup_epochs (0 = none) ramps it up from 0 first.
+  train.rng             threefry (JAX's default) | rbg: the PRNG of the training stream
+                        (dropout, negatives). rbg (XLA's RngBitGenerator) draws dropout masks
+                        much faster on CPU and compiles faster; it draws other numbers, so a
+                        run is reproducible with either but not across them.
   train.*               batch_size (rows), lr, weight_decay (0 = plain Adam), grad_clip
                         (0 = off), max_epochs, patience (epochs without a better validation
                         NDCG@20), log_every_steps, checkpoint_every_steps (0 = epoch ends only),
@@ -107,6 +114,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.train.prefix_rows = False
   c.train.batch_size = 256
   c.train.lr = 1e-3
+  c.train.lr_schedule = "constant"
+  c.train.warmup_epochs = 0.0
+  c.train.rng = "threefry"
   c.train.weight_decay = 0.0
   c.train.grad_clip = 0.0
   c.train.max_epochs = 200

@@ -32,10 +32,13 @@ class Keys:
   generate: jax.Array
 
   @classmethod
-  def from_seed(cls, seed: int, mesh: Mesh) -> "Keys":
-    """The streams of `seed`, the training one placed on every device of `mesh`."""
+  def from_seed(cls, seed: int, mesh: Mesh, train_rng: str = "threefry") -> "Keys":
+    """The streams of `seed`, the training one placed on every device of `mesh` and drawn
+    with the PRNG `train_rng` (train.rng; the others stay threefry)."""
     root = jax.random.key(seed)
     init, train = jax.random.split(root)
+    if train_rng != "threefry":
+      train = jax.random.fold_in(jax.random.key(seed, impl=train_rng), 1)
     return cls(init=init, train=parallel.replicate(mesh, train), generate=root)
 
 
@@ -98,7 +101,7 @@ def resolve(config: ml_collections.ConfigDict, split: LeaveOneOutSplit) -> Setup
   setup = Setup(config=ml_collections.FrozenConfigDict(config), model=model,
                 sampling=sampler_config(config), mesh=mesh, optimizer=optimizer,
                 train_step=make_step(model), eval_batches=eval_batches,
-                keys=Keys.from_seed(config.seed, mesh), writer=Writer(parallel.is_primary()))
+                keys=Keys.from_seed(config.seed, mesh, t.rng), writer=Writer(parallel.is_primary()))
   generator = _generator_model(config, num_items)
   if generator is not None:
     setup = dataclasses.replace(setup, generator=dataclasses.replace(

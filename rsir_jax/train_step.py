@@ -1,11 +1,16 @@
-"""The optimizer and the jitted train step: one pure function over an explicit state pytree.
+"""The optimizer, the learning-rate schedule and the jitted train step: one pure function over
+an explicit state pytree.
 
 State = {"params", "opt_state", "step"}. The step's PRNG key is `fold_in(base_key, step)`, so
 dropout and negatives depend only on the seed and the global step: a resumed run draws exactly
-the numbers an uninterrupted one would.
+the numbers an uninterrupted one would. The schedule is a host-side function of the epoch
+(fractional, so it does not depend on how many batches an epoch has, which grows with RSIR's
+data); the step takes its value as an argument and scales Adam's update by it.
 """
 
 from __future__ import annotations
+
+import math
 
 import jax
 import jax.numpy as jnp
@@ -25,6 +30,25 @@ def make_optimizer(lr: float, weight_decay: float = 0.0, grad_clip: float = 0.0)
   return opt
 
 
+SCHEDULES = ("constant", "cosine", "linear")
+RNGS = ("threefry", "rbg")  # PRNG implementations of the training stream (train.rng)
+
+
+def lr_scale(epoch: float, schedule: str = "constant", warmup_epochs: float = 0.0,
+             total_epochs: float = 1.0) -> float:
+  """The learning rate's multiplier at (fractional) `epoch`: a linear warmup from 1% over
+  `warmup_epochs`, then 1 (constant) or a cosine / linear decay that reaches 0 at
+  `total_epochs` (the run's max_epochs)."""
+  if schedule not in SCHEDULES:
+    raise ValueError(f"train.lr_schedule={schedule!r} is not one of {SCHEDULES}")
+  if epoch < warmup_epochs:
+    return max(epoch / warmup_epochs, 0.01)  # from 1%: the first step still moves
+  if schedule == "constant":
+    return 1.0
+  done = min(max((epoch - warmup_epochs) / max(total_epochs - warmup_epochs, 1e-9), 0.0), 1.0)
+  return 0.5 * (1.0 + math.cos(math.pi * done)) if schedule == "cosine" else 1.0 - done
+
+
 def init_state(model: Backbone, optimizer, key: jax.Array, params=None) -> dict:
   """Fresh training state: `params` (copied, since the state gets donated) or a fresh
   initialisation from `key`, a fresh optimizer state and step 0."""
@@ -35,7 +59,8 @@ def init_state(model: Backbone, optimizer, key: jax.Array, params=None) -> dict:
 
 def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 256,
                     mesh=None, negatives: str = "shared"):
-  """Returns jitted `step(state, batch, base_key, norm) -> (state, loss)` for a TrainBatch.
+  """Returns jitted `step(state, batch, base_key, norm=0, lr_scale=1) -> (state, loss)` for a
+  TrainBatch; `lr_scale` multiplies the optimizer's update (the schedule's value, lr_scale()).
 
   `loss` is the mean over the batch's targets. The gradient is that of the mean when
   norm = 0, and of (sum over the batch's targets) / norm otherwise: with norm = the average
@@ -64,11 +89,14 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     weight = jnp.where(norm > 0, jnp.sum(targets_BxL > 0) / jnp.maximum(norm, 1e-9), 1.0)
     return mean * weight, mean
 
-  def step(state, batch: TrainBatch, base_key, norm):
+  def step(state, batch: TrainBatch, base_key, norm, scale):
     key = jax.random.fold_in(base_key, state["step"])
     (_, value), grads = jax.value_and_grad(loss_fn, has_aux=True)(
         state["params"], batch, key, jnp.asarray(norm, jnp.float32))
     updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
+    # The optimizer's last transform multiplies by -lr (and AdamW's decay is in the update),
+    # so scaling the update scales the learning rate; by 1.0 it is exact.
+    updates = jax.tree_util.tree_map(lambda u: u * scale.astype(u.dtype), updates)
     params = optax.apply_updates(state["params"], updates)
     return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, value
 
@@ -76,10 +104,11 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     jitted = jax.jit(step, donate_argnums=(0,))
   else:
     rep, data = parallel.replicated(mesh), parallel.batch_sharded(mesh)
-    jitted = jax.jit(step, in_shardings=(rep, data, rep, rep), out_shardings=(rep, rep),
+    jitted = jax.jit(step, in_shardings=(rep, data, rep, rep, rep), out_shardings=(rep, rep),
                      donate_argnums=(0,))
-  def call(state, batch: TrainBatch, base_key, norm=0.0):
-    return jitted(state, batch, base_key, norm)
+  def call(state, batch: TrainBatch, base_key, norm=0.0, scale=1.0):
+    return jitted(state, batch, base_key, jnp.asarray(norm, jnp.float32),
+                  jnp.asarray(scale, jnp.float32))
 
   call.lower = jitted.lower  # ahead-of-time lowering, e.g. for XLA's cost analysis
   return call

@@ -1,5 +1,6 @@
-"""Training runs: resume gives the same result, a finished fit is read back, divergence stops
-cleanly, prefix rows train the targets of sequence rows."""
+"""Training runs: resume gives the same result (also with a learning-rate schedule and the rbg
+PRNG), a finished fit is read back, divergence stops cleanly, prefix rows train the targets of
+sequence rows, the schedule scales the update."""
 
 import json
 import os
@@ -35,6 +36,49 @@ def test_resume_gives_the_same_result(tiny_data, tmp_path):
   want = [json.loads(l) for l in open(tmp_path / "a" / "metrics.jsonl")]
   assert [r["loss"] for r in lines] == [r["loss"] for r in want]
   assert [r["valid"] for r in lines] == [r["valid"] for r in want]
+
+
+def test_resume_with_a_schedule_and_the_rbg_stream_gives_the_same_result(tiny_data, tmp_path):
+  fast = dict(lr_schedule="cosine", warmup_epochs=0.5, rng="rbg")
+  full = _fit(_config(**fast), tmp_path / "a", tiny_data)
+  with pytest.raises(trainer.Interrupted):
+    _fit(_config(**fast, checkpoint_every_steps=2, stop_after_steps=6), tmp_path / "b",
+         tiny_data)
+  resumed = _fit(_config(**fast, checkpoint_every_steps=2), tmp_path / "b", tiny_data)
+  assert resumed["valid"] == full["valid"] and resumed["test"] == full["test"]
+  assert full["valid"] != _fit(_config(), tmp_path / "c", tiny_data)["valid"]
+
+
+def test_schedule_warms_up_then_decays_to_zero_at_max_epochs():
+  s = lambda e, kind="cosine": train_step.lr_scale(e, kind, warmup_epochs=1.0, total_epochs=5.0)
+  assert s(0.0) == 0.01 and s(0.5) == pytest.approx(0.5)
+  assert s(1.0) == pytest.approx(1.0) and s(3.0) == pytest.approx(0.5)
+  assert s(3.0, "linear") == pytest.approx(0.5) and s(2.0, "linear") == pytest.approx(0.75)
+  assert s(5.0) == pytest.approx(0.0, abs=1e-12) and s(7.0) == pytest.approx(0.0, abs=1e-12)
+  assert s(4.0, "constant") == 1.0 and train_step.lr_scale(0.0) == 1.0
+  assert all(s(e / 10) <= s((e + 1) / 10) for e in range(10))  # warmup rises
+  assert all(s(e / 10) >= s((e + 1) / 10) for e in range(10, 60))  # then decays
+  with pytest.raises(ValueError, match="lr_schedule"):
+    train_step.lr_scale(0.0, "step")
+
+
+def test_the_schedule_value_scales_the_update(tiny_data):
+  """A step at scale s moves every parameter s times as far as a step at scale 1 (Adam's
+  first step: its update does not depend on the gradient's size), and scale 1 is the
+  default."""
+  setup = tiny.resolve(_config(), tiny_data)
+  buckets = batching.make_train_buckets(tiny_data.split.train, setup.model.max_len, (4, 8))
+  batch = batching.gather_batch(buckets, 0, np.arange(10), 32)
+  key, init = jax.random.key(1), _fresh_state(setup)["params"]
+  moves = []
+  for scale in (None, 1.0, 0.25):
+    args = () if scale is None else (0.0, scale)
+    state, _ = setup.train_step(_fresh_state(setup), batch, key, *args)
+    moves.append([np.asarray(p) - np.asarray(q) for p, q in
+                  zip(jax.tree_util.tree_leaves(state["params"]), jax.tree_util.tree_leaves(init))])
+  for default, one, quarter in zip(*moves):
+    np.testing.assert_array_equal(default, one)
+    np.testing.assert_allclose(quarter, 0.25 * one, rtol=1e-4, atol=1e-7)  # param rounding
 
 
 def test_a_finished_fit_is_read_back_not_trained_or_evaluated_again(tiny_data, tmp_path,
