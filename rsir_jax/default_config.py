@@ -37,7 +37,7 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         NDCG@20), log_every_steps, checkpoint_every_steps (0 = epoch ends only),
                         stop_after_steps (0 = off; stops as a crash would, for testing resume).
   eval.*                batch_size, mask_history (exclude input items from the ranking),
-                        also_unmasked (also log unmasked validation metrics), ks,
+                        also_unmasked (also log unmasked validation metrics, timed apart), ks,
                         test_each_epoch (also log each epoch's test metrics, timed apart:
                         for time-to-quality benchmarks; selection stays on validation).
   parallel.num_devices  devices to split batches over (0 = all; data parallel, params
