@@ -84,8 +84,9 @@ def epoch_flops(setup: setup_lib.Setup, rows) -> float:
     if bucket not in per_bucket:
       batch = parallel.shard_batch(setup.mesh, batching.gather_batch(buckets, bucket, batch_rows,
                                                                      tc.batch_size))
-      cost = setup.train_step.lower(state, batch, setup.keys.train, norm,
-                                     np.float32(1.0)).compile().cost_analysis()
+      one = np.float32(1.0)  # the schedules' values
+      cost = setup.train_step.lower(state, batch, setup.keys.train, norm, one,
+                                     one).compile().cost_analysis()
       cost = cost[0] if isinstance(cost, (list, tuple)) else cost
       per_bucket[bucket] = float(cost.get("flops", 0.0))
     total += per_bucket[bucket]
@@ -153,7 +154,8 @@ def main(argv):
       "negatives": t.num_negatives if t.loss == "sampled" else None,
       "prefix_rows": t.prefix_rows, "batch_size": t.batch_size, "lr": t.lr,
       "lr_schedule": t.lr_schedule, "warmup_epochs": t.warmup_epochs,
-      "max_epochs": t.max_epochs, "rng": t.rng, "compile_cache": bool(_COMPILE_CACHE.value),
+      "max_epochs": t.max_epochs, "rng": t.rng, "dropout": config.model.dropout,
+      "dropout_warmup_epochs": t.dropout_warmup_epochs, "compile_cache": bool(_COMPILE_CACHE.value),
       "seed": config.seed, "first_epoch_wall_s": rows[0]["wall_s"],
       "s_to_valid_unmasked": unmasked_hit["wall_s"] if unmasked_hit else None,
       "s_to_test_bar": test_hit["wall_s"] if test_hit else None,

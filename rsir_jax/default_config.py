@@ -28,6 +28,9 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   train.lr_schedule     constant | cosine | linear: the learning rate's decay, reaching 0 at
                         train.max_epochs (fractional epochs, so the same whatever the number
                         of rows); train.warmup_epochs (0 = none) ramps it up from 0 first.
+  train.dropout_warmup_epochs
+                        > 0: the model's dropout rates rise linearly from 0 to their values
+                        over this many epochs (faster early learning; 0 = off).
   train.rng             threefry (JAX's default) | rbg: the PRNG of the training stream
                         (dropout, negatives). rbg (XLA's RngBitGenerator) draws dropout masks
                         much faster on CPU and compiles faster; it draws other numbers, so a
@@ -117,6 +120,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.train.lr_schedule = "constant"
   c.train.warmup_epochs = 0.0
   c.train.rng = "threefry"
+  c.train.dropout_warmup_epochs = 0.0
   c.train.weight_decay = 0.0
   c.train.grad_clip = 0.0
   c.train.max_epochs = 200

@@ -92,7 +92,7 @@ def resolve(config: ml_collections.ConfigDict, split: LeaveOneOutSplit) -> Setup
   optimizer = train_step.make_optimizer(t.lr, t.weight_decay, t.grad_clip)
   model = models.build(config.model, num_items)
   make_step = lambda m: train_step.make_train_step(m, optimizer, t.loss, t.num_negatives, mesh,
-                                                   t.negatives)
+                                                   t.negatives, t.dropout_warmup_epochs > 0)
   eval_batches = {
       "valid": batching.make_eval_batches(split.valid_inputs, split.valid_targets,
                                           model.max_len, buckets, e.batch_size),

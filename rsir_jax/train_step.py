@@ -49,6 +49,13 @@ def lr_scale(epoch: float, schedule: str = "constant", warmup_epochs: float = 0.
   return 0.5 * (1.0 + math.cos(math.pi * done)) if schedule == "cosine" else 1.0 - done
 
 
+def dropout_scale(epoch: float, warmup_epochs: float = 0.0) -> float:
+  """The dropout rates' multiplier at (fractional) `epoch`: rising linearly from 0 to 1 over
+  `warmup_epochs` (a model that underfits learns faster without dropout; the full rates
+  regularise once it could overfit), then 1; always 1 when warmup_epochs is 0."""
+  return min(epoch / warmup_epochs, 1.0) if warmup_epochs > 0 else 1.0
+
+
 def init_state(model: Backbone, optimizer, key: jax.Array, params=None) -> dict:
   """Fresh training state: `params` (copied, since the state gets donated) or a fresh
   initialisation from `key`, a fresh optimizer state and step 0."""
@@ -58,9 +65,11 @@ def init_state(model: Backbone, optimizer, key: jax.Array, params=None) -> dict:
 
 
 def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 256,
-                    mesh=None, negatives: str = "shared"):
-  """Returns jitted `step(state, batch, base_key, norm=0, lr_scale=1) -> (state, loss)` for a
-  TrainBatch; `lr_scale` multiplies the optimizer's update (the schedule's value, lr_scale()).
+                    mesh=None, negatives: str = "shared", dropout_warmup: bool = False):
+  """Returns jitted `step(state, batch, base_key, norm=0, scale=1, dropout_scale=1) -> (state,
+  loss)` for a TrainBatch; `scale` multiplies the optimizer's update (the learning-rate
+  schedule's value, lr_scale()); with `dropout_warmup`, `dropout_scale` multiplies the model's
+  dropout rates (dropout_scale()).
 
   `loss` is the mean over the batch's targets. The gradient is that of the mean when
   norm = 0, and of (sum over the batch's targets) / norm otherwise: with norm = the average
@@ -75,9 +84,11 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
   if loss not in losses.LOSSES:
     raise ValueError(f"train.loss={loss!r} is not one of {losses.LOSSES}")
 
-  def loss_fn(params, batch: TrainBatch, key, norm):
+  def loss_fn(params, batch: TrainBatch, key, norm, drop_scale):
     dropout_key, negatives_key = jax.random.split(key)
-    h_BxLxD = model.encode(params, batch.inputs_BxL, train=True, dropout_key=dropout_key)
+    warmup = {"dropout_scale": drop_scale} if dropout_warmup else {}
+    h_BxLxD = model.encode(params, batch.inputs_BxL, train=True, dropout_key=dropout_key,
+                           **warmup)
     targets_BxL = batch.targets_BxL
     if batch.last_only:
       last_Bx1 = jnp.argmax(targets_BxL > 0, axis=1)[:, None]  # filler rows: 0, no target
@@ -89,10 +100,10 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     weight = jnp.where(norm > 0, jnp.sum(targets_BxL > 0) / jnp.maximum(norm, 1e-9), 1.0)
     return mean * weight, mean
 
-  def step(state, batch: TrainBatch, base_key, norm, scale):
+  def step(state, batch: TrainBatch, base_key, norm, scale, drop_scale):
     key = jax.random.fold_in(base_key, state["step"])
     (_, value), grads = jax.value_and_grad(loss_fn, has_aux=True)(
-        state["params"], batch, key, jnp.asarray(norm, jnp.float32))
+        state["params"], batch, key, norm, drop_scale)
     updates, opt_state = optimizer.update(grads, state["opt_state"], state["params"])
     # The optimizer's last transform multiplies by -lr (and AdamW's decay is in the update),
     # so scaling the update scales the learning rate; by 1.0 it is exact.
@@ -104,11 +115,11 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     jitted = jax.jit(step, donate_argnums=(0,))
   else:
     rep, data = parallel.replicated(mesh), parallel.batch_sharded(mesh)
-    jitted = jax.jit(step, in_shardings=(rep, data, rep, rep, rep), out_shardings=(rep, rep),
-                     donate_argnums=(0,))
-  def call(state, batch: TrainBatch, base_key, norm=0.0, scale=1.0):
-    return jitted(state, batch, base_key, jnp.asarray(norm, jnp.float32),
-                  jnp.asarray(scale, jnp.float32))
+    jitted = jax.jit(step, in_shardings=(rep, data, rep, rep, rep, rep),
+                     out_shardings=(rep, rep), donate_argnums=(0,))
+  def call(state, batch: TrainBatch, base_key, norm=0.0, scale=1.0, dropout_scale=1.0):
+    f32 = lambda x: jnp.asarray(x, jnp.float32)
+    return jitted(state, batch, base_key, f32(norm), f32(scale), f32(dropout_scale))
 
   call.lower = jitted.lower  # ahead-of-time lowering, e.g. for XLA's cost analysis
   return call

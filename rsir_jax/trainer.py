@@ -125,7 +125,8 @@ def _train_epoch(setup: Setup, run: _Run, buckets: batching.TrainBuckets) -> tup
     batch = parallel.shard_batch(setup.mesh, batch)
     scale = train_step.lr_scale(epoch + i / len(plan), tc.lr_schedule, tc.warmup_epochs,
                                 tc.max_epochs)
-    run.state, loss = setup.train_step(run.state, batch, setup.keys.train, norm, scale)
+    drop = train_step.dropout_scale(epoch + i / len(plan), tc.dropout_warmup_epochs)
+    run.state, loss = setup.train_step(run.state, batch, setup.keys.train, norm, scale, drop)
     parallel.settle(setup.mesh, loss)
     loss_sum, loss_batches, step = loss_sum + loss, loss_batches + 1, step + 1
     if tc.log_every_steps and step % tc.log_every_steps == 0:

@@ -38,8 +38,8 @@ def test_resume_gives_the_same_result(tiny_data, tmp_path):
   assert [r["valid"] for r in lines] == [r["valid"] for r in want]
 
 
-def test_resume_with_a_schedule_and_the_rbg_stream_gives_the_same_result(tiny_data, tmp_path):
-  fast = dict(lr_schedule="cosine", warmup_epochs=0.5, rng="rbg")
+def test_resume_with_schedules_and_the_rbg_stream_gives_the_same_result(tiny_data, tmp_path):
+  fast = dict(lr_schedule="cosine", warmup_epochs=0.5, rng="rbg", dropout_warmup_epochs=1.5)
   full = _fit(_config(**fast), tmp_path / "a", tiny_data)
   with pytest.raises(trainer.Interrupted):
     _fit(_config(**fast, checkpoint_every_steps=2, stop_after_steps=6), tmp_path / "b",
@@ -60,6 +60,12 @@ def test_schedule_warms_up_then_decays_to_zero_at_max_epochs():
   assert all(s(e / 10) >= s((e + 1) / 10) for e in range(10, 60))  # then decays
   with pytest.raises(ValueError, match="lr_schedule"):
     train_step.lr_scale(0.0, "step")
+
+
+def test_dropout_warmup_rises_from_zero_then_stays_at_one():
+  assert train_step.dropout_scale(3.0) == 1.0  # off
+  values = [train_step.dropout_scale(e / 2, warmup_epochs=2.0) for e in range(7)]
+  assert values == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
 
 
 def test_the_schedule_value_scales_the_update(tiny_data):

@@ -5,8 +5,10 @@ A backbone is a frozen (hashable) dataclass of its static settings: it is passed
 functions as a static argument. Its methods are pure functions of an explicit params pytree:
 
   init(key) -> params
-  encode(params, items_BxL, train=False, dropout_key=None) -> h_BxLxD
+  encode(params, items_BxL, train=False, dropout_key=None[, dropout_scale]) -> h_BxLxD
       hidden states of right-padded item ids (0 = padding); position t sees items 0..t only.
+      A backbone that takes `dropout_scale` (a traced factor on its dropout rates) supports
+      train.dropout_warmup_epochs; the train step passes it only when that is on.
   empty_cache(length) -> cache
       the decoding state of one sequence before its first item.
   decode(params, item, pos, cache) -> (h_D, cache)
@@ -31,6 +33,7 @@ class Backbone(abc.ABC):
   num_items: int
   dim: int
   max_len: int
+  supports_dropout_scale = False  # encode takes dropout_scale (train.dropout_warmup_epochs)
 
   @abc.abstractmethod
   def init(self, key: jax.Array):

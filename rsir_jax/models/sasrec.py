@@ -31,6 +31,18 @@ from rsir_jax.models.base import Backbone
 _init = nn.initializers.normal(stddev=0.02)
 
 
+class _Dropout(nn.Dropout):
+  """nn.Dropout whose rate can be scaled by a traced factor (a dropout warmup); without one
+  it is nn.Dropout itself, so earlier runs reproduce bit for bit."""
+
+  def __call__(self, inputs, deterministic: bool, scale=None):
+    if scale is None or deterministic or self.rate == 0.0:
+      return super().__call__(inputs, deterministic=deterministic)
+    keep_prob = 1.0 - self.rate * scale
+    mask = jax.random.bernoulli(self.make_rng("dropout"), p=keep_prob, shape=inputs.shape)
+    return jax.lax.select(mask, inputs / keep_prob.astype(inputs.dtype), jnp.zeros_like(inputs))
+
+
 class _Block(nn.Module):
   """One post-norm transformer block with causal multi-head self-attention.
 
@@ -49,11 +61,11 @@ class _Block(nn.Module):
     self.ln_ff = nn.LayerNorm(epsilon=1e-12)
     # Dropout names are part of each mask's PRNG stream; these keep the streams of the
     # original (compact) definition, so earlier runs reproduce bit for bit.
-    self.Dropout_0 = nn.Dropout(cfg.attn_dropout)  # on attention weights
-    self.Dropout_1 = nn.Dropout(cfg.dropout)  # on the attention output
-    self.Dropout_2 = nn.Dropout(cfg.dropout)  # on the feed-forward output
+    self.Dropout_0 = _Dropout(cfg.attn_dropout)  # on attention weights
+    self.Dropout_1 = _Dropout(cfg.dropout)  # on the attention output
+    self.Dropout_2 = _Dropout(cfg.dropout)  # on the feed-forward output
     if cfg.ffn_dropout:
-      self.Dropout_3 = nn.Dropout(cfg.dropout)  # inside the feed-forward
+      self.Dropout_3 = _Dropout(cfg.dropout)  # inside the feed-forward
 
   def _split_heads(self, x_LxD):
     """(..., 3D) -> q, k, v each (..., H, D/H)."""
@@ -61,26 +73,26 @@ class _Block(nn.Module):
     qkv = self.qkv(x_LxD)
     return jnp.split(qkv.reshape(qkv.shape[:-1] + (3 * H, K)), 3, axis=-2)
 
-  def _residual_and_ffn(self, h_xD, attn_out_xD, train: bool):
+  def _residual_and_ffn(self, h_xD, attn_out_xD, train: bool, drop_scale=None):
     """Attention output projection, residual, norm, then the feed-forward half."""
-    out_xD = self.Dropout_1(self.out(attn_out_xD), deterministic=not train)
+    out_xD = self.Dropout_1(self.out(attn_out_xD), not train, drop_scale)
     h_xD = self.ln_attn(h_xD + out_xD)
     ff_xD = nn.gelu(self.ff_in(h_xD))
     if self.cfg.ffn_dropout:
-      ff_xD = self.Dropout_3(ff_xD, deterministic=not train)
-    ff_xD = self.Dropout_2(self.ff_out(ff_xD), deterministic=not train)
+      ff_xD = self.Dropout_3(ff_xD, not train, drop_scale)
+    ff_xD = self.Dropout_2(self.ff_out(ff_xD), not train, drop_scale)
     return self.ln_ff(h_xD + ff_xD)
 
-  def __call__(self, h_BxLxD, train: bool):
+  def __call__(self, h_BxLxD, train: bool, drop_scale=None):
     B, L, D = h_BxLxD.shape
     q_BxLxHxK, k_BxLxHxK, v_BxLxHxK = self._split_heads(h_BxLxD)
     logits_BxHxLxL = jnp.einsum("bqhk,bthk->bhqt", q_BxLxHxK, k_BxLxHxK) / jnp.sqrt(D // self.cfg.num_heads)
     causal_LxL = jnp.tril(jnp.ones((L, L), dtype=bool))
     logits_BxHxLxL = jnp.where(causal_LxL, logits_BxHxLxL, jnp.finfo(logits_BxHxLxL.dtype).min)
     attn_BxHxLxL = jax.nn.softmax(logits_BxHxLxL, axis=-1)
-    attn_BxHxLxL = self.Dropout_0(attn_BxHxLxL, deterministic=not train)
+    attn_BxHxLxL = self.Dropout_0(attn_BxHxLxL, not train, drop_scale)
     out_BxLxHxK = jnp.einsum("bhqt,bthk->bqhk", attn_BxHxLxL, v_BxLxHxK)
-    return self._residual_and_ffn(h_BxLxD, out_BxLxHxK.reshape(B, L, D), train)
+    return self._residual_and_ffn(h_BxLxD, out_BxLxHxK.reshape(B, L, D), train, drop_scale)
 
   def decode(self, h_D, cache, pos):
     """One position `pos` of one sequence (inference): writes its key and value into `cache`
@@ -106,17 +118,17 @@ class _SASRecNet(nn.Module):
     self.item_embed = self.param("item_embed", _init, (cfg.num_items + 1, cfg.dim))
     self.pos_embed = self.param("pos_embed", _init, (cfg.max_len, cfg.dim))
     self.ln_in = nn.LayerNorm(epsilon=1e-12) if cfg.input_norm else (lambda x: x)
-    self.drop_in = nn.Dropout(cfg.dropout)
+    self.drop_in = _Dropout(cfg.dropout)
     self.blocks = [_Block(cfg, name=f"block_{i}") for i in range(cfg.num_layers)]
 
-  def __call__(self, items_BxL, train: bool = False):
+  def __call__(self, items_BxL, train: bool = False, drop_scale=None):
     L = items_BxL.shape[1]
     if L > self.cfg.max_len:
       raise ValueError(f"sequence length {L} exceeds model.max_len={self.cfg.max_len}")
     h_BxLxD = self.item_embed[items_BxL] + self.pos_embed[:L][None]
-    h_BxLxD = self.drop_in(self.ln_in(h_BxLxD), deterministic=not train)
+    h_BxLxD = self.drop_in(self.ln_in(h_BxLxD), not train, drop_scale)
     for block in self.blocks:
-      h_BxLxD = block(h_BxLxD, train)
+      h_BxLxD = block(h_BxLxD, train, drop_scale)
     return h_BxLxD
 
   def decode(self, item, pos, cache):
@@ -144,6 +156,7 @@ class SASRec(Backbone):
   max_len: int = 50
   input_norm: bool = True
   ffn_dropout: bool = False
+  supports_dropout_scale = True  # a class attribute, not a field
 
   @classmethod
   def from_config(cls, m: ml_collections.ConfigDict, num_items: int) -> "SASRec":
@@ -158,10 +171,13 @@ class SASRec(Backbone):
     dummy_1xL = jnp.ones((1, 2), dtype=jnp.int32)
     return _SASRecNet(self).init({"params": key}, dummy_1xL, train=False)["params"]
 
-  def encode(self, params, items_BxL, *, train: bool = False, dropout_key=None):
-    """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key."""
+  def encode(self, params, items_BxL, *, train: bool = False, dropout_key=None,
+             dropout_scale=None):
+    """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key.
+    `dropout_scale` (a scalar, may be traced) multiplies every dropout rate."""
     rngs = {"dropout": dropout_key} if train else None
-    return _SASRecNet(self).apply({"params": params}, items_BxL, train=train, rngs=rngs)
+    return _SASRecNet(self).apply({"params": params}, items_BxL, train=train,
+                                  drop_scale=dropout_scale, rngs=rngs)
 
   def empty_cache(self, length: int | None = None):
     """Key/value cache of one sequence: per block {"k", "v"} of zeros, shape
