@@ -19,7 +19,8 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
                 latter against the real training interactions), the pass rate of the 1st,
                 2nd and 3rd judged fidelity checks, the teacher-forced first-check pass rate
                 on real rows, the mean trajectory length; means over seeds.
-  kind=bench    the rows of benchmark JSON files (`dirs` are files written with --out).
+  kind=bench    the rows of benchmark JSON files (`dirs` are files written with --out);
+                cols=a,b,c keeps those columns, in that order (default: all).
   where=f=v     keeps only runs whose config field f is v (several: comma-separated).
 
 Under each table a line gives the commands that produced the runs, their commits, machines
@@ -202,15 +203,17 @@ def generation_table(runs: list[dict]) -> list[str]:
   return _table(header, rows)
 
 
-def bench_table(paths: list[str]) -> tuple[list[str], list[str], list[dict]]:
-  """kind=bench: the rows of benchmark JSON files, the commands, and their provenance."""
+def bench_table(paths: list[str], cols: Sequence[str] = ()) -> tuple[list[str], list[str],
+                                                                     list[dict]]:
+  """kind=bench: the rows of benchmark JSON files (the columns `cols`, or all), the commands,
+  and their provenance."""
   rows, commands, provenances = [], [], []
   for path in paths:
     bench = read_json(path)
     rows += bench["rows"]
     commands.append(bench["command"])
     provenances.append(bench["provenance"])
-  columns = list(dict.fromkeys(k for r in rows for k in r))
+  columns = list(cols) or list(dict.fromkeys(k for r in rows for k in r))
   # Seconds and rates with 2 decimals; metrics, rates and shares under 1 with 4 digits.
   fmt = lambda v: (str(v) if not isinstance(v, float) else f"{v:,.2f}" if abs(v) >= 1
                    else f"{v:.4g}")
@@ -231,7 +234,8 @@ def render(attrs: dict) -> list[str] | None:
   if not any(os.path.exists(d) for d in dirs):
     return None
   if attrs["kind"] == "bench":
-    lines, commands, provenances = bench_table([d for d in dirs if os.path.exists(d)])
+    cols = [c for c in attrs.get("cols", "").split(",") if c]
+    lines, commands, provenances = bench_table([d for d in dirs if os.path.exists(d)], cols)
     return lines + ["", _caption(commands, provenances, len(provenances), len(dirs))]
   runs, commands = [], []
   for d in dirs:

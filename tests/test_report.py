@@ -121,3 +121,12 @@ def test_bench_table_keeps_small_figures_readable(tmp_path):
   lines = report.render({"kind": "bench", "dirs": str(path)})
   assert lines[2] == "| 0.001 | 27.68 | 0.05774 | 4,713.20 | True |"
   assert "`python -m benchmarks.x`" in lines[-1]
+
+
+def test_bench_table_keeps_the_columns_asked_for_in_their_order(tmp_path):
+  path = tmp_path / "bench.json"
+  path.write_text(json.dumps({"command": "python -m benchmarks.x", "provenance": PROVENANCE,
+                              "rows": [{"lr": 0.001, "epoch_s": 27.684, "seed": 0},
+                                       {"lr": 0.002, "epoch_s": 20.0, "seed": 1}]}))
+  lines = report.render({"kind": "bench", "dirs": str(path), "cols": "seed,lr"})
+  assert lines[:4] == ["| seed | lr |", "|---|---|", "| 0 | 0.001 |", "| 1 | 0.002 |"]
