@@ -12,7 +12,8 @@ of each judged check. m = 5, p = 0.5.
 Round 0 comes from a finished run (rsir.round0_dir, relative to each point's folder), so the
 study itself only generates (minutes): '' takes the paper-setup model of
 configs/rsir_sasrec_beauty.py's sweep (sampled softmax with shared negatives, sequence rows,
-seed 0); 'strong' the seed-0 run of configs/sasrec_beauty.py's sweep (CE on prefix rows);
+seed 0); 'strong' the seed-0 run of configs/sasrec_beauty.py:recbole's sweep (CE on prefix
+rows, RecBole's training: default_config.recbole_setup);
 'authors' the seed-2023 round 0 of configs/rsir_paper_beauty.py's sweep: the authors' model
 and training (default_config.authors_protocol: their SASRec variant, sampled softmax with
 per-position negatives from outside the row, patience 20, seed 2023). Run those sweeps (or,
@@ -23,11 +24,12 @@ Result: docs/results.md, section "Which switch makes the check lenient".
 """
 
 from rsir_jax.default_config import (authors_protocol, get_base_config, paper_setup,
-                                     strong_baseline)
+                                     recbole_setup)
 
 PRESETS = ("", "authors", "strong")
 ROUND0 = {"": "../../rsir_sasrec_beauty/rsir.tau=5,seed=0",
-          "strong": "../../sasrec_beauty/seed=0", "authors": "../../rsir_paper_beauty/seed=2023"}
+          "strong": "../../sasrec_beauty_recbole/seed=0",
+          "authors": "../../rsir_paper_beauty/seed=2023"}
 # The authors' switches, each added to the ones before it.
 SWITCHES = ({"rsir.drop_failed": False}, {"rsir.dedup": "new"}, {"rsir.targets": "input"},
             {"rsir.start": "prefix"})
@@ -40,7 +42,7 @@ def get_config(preset: str = ""):
     c = authors_protocol(c)
     c.rsir = get_base_config().rsir  # the switches start from today's defaults, as elsewhere
   else:
-    c = strong_baseline(c) if preset == "strong" else paper_setup(c)
+    c = recbole_setup(c) if preset == "strong" else paper_setup(c)
   c.rsir.rounds, c.rsir.generate_only, c.rsir.m, c.rsir.p = 1, True, 5, 0.5
   c.rsir.round0_dir = ROUND0[preset]
   return c

@@ -23,7 +23,7 @@ from rsir_jax.files import read_json
 # run is resumed.
 EXECUTION_ONLY = ("train.stop_after_steps", "train.log_every_steps",
                   "train.checkpoint_every_steps", "rsir.chunk_size", "rsir.slots",
-                  "eval.test_each_epoch")
+                  "eval.test_each_epoch", "eval.also_unmasked")
 LOCK_FILE = ".lock"
 
 
