@@ -27,6 +27,7 @@ from rsir_jax.data.load import load_data
 
 VARIANTS = {
     "base": {},
+    "threefry": {"train.rng": "threefry"},
     "rbg": {"train.rng": "rbg"},
     "no_dropout": {"model.dropout": 0.0, "model.attn_dropout": 0.0},
     "sampled_256": {"train.loss": "sampled", "train.num_negatives": 256},
@@ -35,6 +36,7 @@ VARIANTS = {
     "row_negatives_256": {"train.loss": "sampled", "train.negatives": "row"},
     "buckets_8_16_32": {"data.bucket_lengths": (8, 16, 32)},
     "batch_512": {"train.batch_size": 512},
+    "batch_2048": {"train.batch_size": 2048},
     "ffn_mult_2": {"model.ffn_mult": 2},
 }
 
