@@ -80,12 +80,14 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _require(t.lr_schedule in SCHEDULES, "train.lr_schedule", t.lr_schedule,
            f"must be one of {SCHEDULES}")
   _require(t.rng in RNGS, "train.rng", t.rng, f"must be one of {RNGS}")
+  _require(0 < t.lr_decay_factor <= 1, "train.lr_decay_factor", t.lr_decay_factor,
+           "must be in (0, 1]")
   _require(not t.dropout_warmup_epochs or models.BACKBONES[m.name].supports_dropout_scale,
            "train.dropout_warmup_epochs", t.dropout_warmup_epochs,
            f"model.name={m.name!r} has no dropout schedule; use 0")
   for field in ("train.weight_decay", "train.grad_clip", "train.log_every_steps",
                 "train.checkpoint_every_steps", "train.stop_after_steps", "train.warmup_epochs",
-                "train.dropout_warmup_epochs"):
+                "train.dropout_warmup_epochs", "train.lr_decay_patience"):
     _non_negative(c, field)
   _require(len(e.ks) > 0 and all(isinstance(k, int) and k > 0 for k in e.ks), "eval.ks", e.ks,
            "must be positive integers")

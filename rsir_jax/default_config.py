@@ -28,6 +28,10 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   train.lr_schedule     constant | cosine | linear: the learning rate's decay, reaching 0 at
                         train.max_epochs (fractional epochs, so the same whatever the number
                         of rows); train.warmup_epochs (0 = none) ramps it up from 0 first.
+  train.lr_decay_patience
+                        > 0: every this many epochs in a row without a better validation
+                        NDCG@20, the learning rate is multiplied by train.lr_decay_factor
+                        (decay on plateau; 0 = off).
   train.dropout_warmup_epochs
                         > 0: the model's dropout rates rise linearly from 0 to their values
                         over this many epochs (faster early learning; 0 = off).
@@ -121,6 +125,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.train.warmup_epochs = 0.0
   c.train.rng = "threefry"
   c.train.dropout_warmup_epochs = 0.0
+  c.train.lr_decay_patience = 0
+  c.train.lr_decay_factor = 0.5
   c.train.weight_decay = 0.0
   c.train.grad_clip = 0.0
   c.train.max_epochs = 200
@@ -187,12 +193,14 @@ def strong_baseline(c: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """The setup of the per-dataset SASRec configs: RecBole's (recbole_setup) made faster to
   the same quality (docs/results.md, section 11): 512 rows per batch (4x the updates per
   epoch at the same cost), dropout rising from 0 to its rate over the first 4 epochs (an
-  underfitting model learns faster without it), and the rbg PRNG for the dropout masks
-  (cheaper to draw and to compile on CPU)."""
+  underfitting model learns faster without it), the learning rate halved after every 2
+  epochs without a better validation (small batches level off at a constant rate), and the
+  rbg PRNG for the dropout masks (cheaper to draw and to compile on CPU)."""
   c = recbole_setup(c)
   c.train.batch_size = 512
   c.train.dropout_warmup_epochs = 4.0
   c.train.rng = "rbg"
+  c.train.lr_decay_patience = 2
   return c
 
 
@@ -273,6 +281,7 @@ def apply_preset(c: ml_collections.ConfigDict, preset: str | None) -> ml_collect
     return c
   if preset == "recbole":
     c.train.dropout_warmup_epochs, c.train.rng = 0.0, "threefry"  # undo strong_baseline
+    c.train.lr_decay_patience = 0
     return recbole_setup(c)
   if preset == "smoke":
     c.model.dim = 32
@@ -287,5 +296,6 @@ def apply_preset(c: ml_collections.ConfigDict, preset: str | None) -> ml_collect
     c.train.max_epochs = 10
     c.train.patience = 10
     c.train.dropout_warmup_epochs, c.train.rng = 0.0, "threefry"  # as its result was measured
+    c.train.lr_decay_patience = 0
     return c
   raise ConfigError(f"unknown preset {preset!r}: use '', 'smoke' or 'recbole'")

@@ -51,7 +51,7 @@ class Fit(NamedTuple):
 def _fresh_meta() -> dict:
   return {"epoch": 0, "batch_in_epoch": 0, "loss_sum": 0.0, "loss_batches": 0,
           "best_metric": -1.0, "best_epoch": -1, "bad_epochs": 0, "finished": False,
-          "elapsed_s": 0.0, "history": []}
+          "elapsed_s": 0.0, "lr_factor": 1.0, "history": []}
 
 
 def _fmt(metrics: dict) -> str:
@@ -123,8 +123,8 @@ def _train_epoch(setup: Setup, run: _Run, buckets: batching.TrainBuckets) -> tup
   for i in range(meta["batch_in_epoch"], len(plan)):
     batch = batching.gather_batch(buckets, *plan[i], tc.batch_size)
     batch = parallel.shard_batch(setup.mesh, batch)
-    scale = train_step.lr_scale(epoch + i / len(plan), tc.lr_schedule, tc.warmup_epochs,
-                                tc.max_epochs)
+    scale = meta.get("lr_factor", 1.0) * train_step.lr_scale(
+        epoch + i / len(plan), tc.lr_schedule, tc.warmup_epochs, tc.max_epochs)
     drop = train_step.dropout_scale(epoch + i / len(plan), tc.dropout_warmup_epochs)
     run.state, loss = setup.train_step(run.state, batch, setup.keys.train, norm, scale, drop)
     parallel.settle(setup.mesh, loss)
@@ -171,6 +171,9 @@ def _end_epoch(setup: Setup, run: _Run, buckets, epoch_loss: float, train_s: flo
     meta.update(best_metric=valid[SELECTION_METRIC], best_epoch=meta["epoch"] + 1, bad_epochs=0)
   else:
     meta["bad_epochs"] += 1
+    if tc.lr_decay_patience and meta["bad_epochs"] % tc.lr_decay_patience == 0:
+      meta["lr_factor"] = meta.get("lr_factor", 1.0) * tc.lr_decay_factor  # a plateau
+  row["lr_factor"] = meta.get("lr_factor", 1.0)
   meta["history"].append(row)
   meta.update(epoch=meta["epoch"] + 1, batch_in_epoch=0, loss_sum=0.0, loss_batches=0)
   meta["finished"] = meta["bad_epochs"] >= tc.patience or meta["epoch"] >= tc.max_epochs

@@ -68,6 +68,17 @@ def test_dropout_warmup_rises_from_zero_then_stays_at_one():
   assert values == [0.0, 0.25, 0.5, 0.75, 1.0, 1.0, 1.0]
 
 
+def test_decay_on_plateau_halves_the_rate_after_each_run_of_bad_epochs(tiny_data, tmp_path):
+  config = _config(max_epochs=6, patience=6, lr_decay_patience=1, lr=0.3)  # too high: no gains
+  _fit(config, tmp_path, tiny_data)
+  rows = [json.loads(l) for l in open(tmp_path / "metrics.jsonl")]
+  factor, want = 1.0, []
+  for r in rows:
+    factor = factor if r["improved"] else factor * 0.5
+    want.append(factor)
+  assert [r["lr_factor"] for r in rows] == want and not all(r["improved"] for r in rows)
+
+
 def test_the_schedule_value_scales_the_update(tiny_data):
   """A step at scale s moves every parameter s times as far as a step at scale 1 (Adam's
   first step: its update does not depend on the gradient's size), and scale 1 is the
