@@ -4,6 +4,7 @@ the data's catalogue size is known)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import ml_collections
@@ -43,6 +44,11 @@ def _non_negative(c, field: str) -> None:
   _require(isinstance(value, (int, float)) and value >= 0, field, value, "must be >= 0")
 
 
+def _has_heads(name: str) -> bool:
+  """Whether backbone `name` (a known one) splits its width into model.num_heads heads."""
+  return "num_heads" in {f.name for f in dataclasses.fields(models.BACKBONES[name])}
+
+
 def validate(c: ml_collections.ConfigDict) -> None:
   """Raises ConfigError for the first invalid field of `c`."""
   d, m, t, e = c.data, c.model, c.train, c.eval
@@ -62,8 +68,9 @@ def validate(c: ml_collections.ConfigDict) -> None:
     _positive_int(c, field)
   _require(m.max_len >= 2, "model.max_len", m.max_len,
            "must be at least 2 (an input item and the item it predicts)")
-  _require(m.dim % m.num_heads == 0, "model.num_heads", m.num_heads,
-           f"must divide model.dim={m.dim}")
+  if _has_heads(m.name):
+    _require(m.dim % m.num_heads == 0, "model.num_heads", m.num_heads,
+             f"must divide model.dim={m.dim}")
   for field in ("model.dropout", "model.attn_dropout"):
     value = _get(c, field)
     _require(0.0 <= value < 1.0, field, value, "must be in [0, 1)")
@@ -125,7 +132,7 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
            "needs rsir.rounds >= 1 (the rounds whose data is generated)")
   _require(r.max_len <= c.model.max_len, "rsir.max_len", r.max_len,
            f"must not exceed model.max_len={c.model.max_len}")
-  if r.generator_dim:
+  if r.generator_dim and _has_heads(c.model.name):
     heads = c.model.num_heads
     _require(r.generator_dim % heads == 0, "rsir.generator_dim", r.generator_dim,
              f"must be divisible by model.num_heads={heads}")

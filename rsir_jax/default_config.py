@@ -8,12 +8,13 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   data.dir              where named datasets are looked for and cached (RSIR_DATA_DIR wins).
   data.base_url         where named datasets are downloaded from ('' = the public source).
   data.bucket_lengths   static sequence lengths batches are padded to (max_len is added).
-  model.name            the backbone (rsir_jax/models: sasrec).
+  model.name            the backbone (rsir_jax/models): sasrec | gru4rec | hstu.
   model.*               its size: dim, num_layers, num_heads, ffn_mult (the authors': 2),
                         dropout, attn_dropout, max_len (the most recent items kept per
                         sequence); input_norm (LayerNorm on the input embeddings; the
                         authors': False), ffn_dropout (dropout inside the feed-forward; the
-                        authors': True).
+                        authors': True). gru4rec uses dim, num_layers, dropout and max_len
+                        only; hstu all but ffn_mult, input_norm and ffn_dropout.
   train.loss            ce (full softmax) | sampled (train.num_negatives uniform negatives) | bce.
   train.negatives       sampled softmax's negatives: shared (one draw for the whole batch) |
                         row (the authors': per position, from the items not in the row's

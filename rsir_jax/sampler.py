@@ -65,7 +65,7 @@ class Trajectory(NamedTuple):
   length: jax.Array       # () number of items
   reason: jax.Array       # () RUNNING or why it stopped
   hidden: jax.Array       # (D,) model state after the last item
-  cache: list             # per block {"k", "v"}: (L, H, D/H)
+  cache: list             # the backbone's decoding state (SASRec: per block {"k", "v"})
   source: jax.Array       # (S,) the source's real items, right-padded with 0
   forced: jax.Array       # (L,) items to take instead of choosing, for positions < num_forced
   num_forced: jax.Array   # ()
@@ -191,9 +191,9 @@ def _fresh(model: Backbone, sampling: SamplerConfig, source_BxS, start_keys_B) -
 
 def _restart(model: Backbone, sampling: SamplerConfig, traj: Trajectory, new_B, source_BxS,
              start_keys_B):
-  """Puts fresh trajectories from `source_BxS` into the slots where `new_B`. The key/value
-  cache is left as it is: decoding position t writes slot t and attends to 0..t only, so a new
-  trajectory overwrites what it reads before it reads it."""
+  """Puts fresh trajectories from `source_BxS` into the slots where `new_B`. The decoding
+  cache is left as it is: decoding position 0 ignores what it holds (models/base.py; a
+  key/value cache is written at t before it is read at 0..t, a recurrent state restarts)."""
   fresh = _fresh(model, sampling, source_BxS, start_keys_B)
   pick = lambda a, b: jnp.where(new_B.reshape((-1,) + (1,) * (a.ndim - 1)), a, b)
   return traj._replace(**{f: pick(getattr(fresh, f), getattr(traj, f))

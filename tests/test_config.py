@@ -63,6 +63,17 @@ def test_invalid_values_name_the_field(field, value, message):
   assert message in str(err.value)
 
 
+def test_heads_must_divide_the_width_only_for_backbones_with_heads():
+  for name, ok in (("gru4rec", True), ("hstu", False), ("sasrec", False)):
+    c = default_config.get_base_config()
+    c.model.name, c.model.num_heads, c.rsir.generator_dim = name, 3, 16
+    if ok:
+      config_check.validate(c)
+    else:
+      with pytest.raises(config_check.ConfigError, match="num_heads"):
+        config_check.validate(c)
+
+
 def test_name_and_path_are_exclusive():
   c = default_config.get_base_config()
   c.data.path = "mine.txt"

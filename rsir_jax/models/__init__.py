@@ -1,16 +1,20 @@
-"""Backbones by name. A new backbone is a module with a `Backbone` subclass (see base.py)
-and one entry in `BACKBONES`; `model.name` in the config selects it."""
+"""Backbones by name: sasrec (causal self-attention, sasrec.py), gru4rec (stacked GRUs,
+gru4rec.py), hstu (HSTU's pointwise-attention layers, hstu.py). A new backbone is a module
+with a `Backbone` subclass (see base.py) and one entry in `BACKBONES`; `model.name` in the
+config selects it."""
 
 from __future__ import annotations
 
 import ml_collections
 
 from rsir_jax.models.base import Backbone, count_params
+from rsir_jax.models.gru4rec import GRU4Rec
+from rsir_jax.models.hstu import HSTU
 from rsir_jax.models.sasrec import SASRec
 
-BACKBONES = {"sasrec": SASRec}
+BACKBONES = {"sasrec": SASRec, "gru4rec": GRU4Rec, "hstu": HSTU}
 
-__all__ = ["BACKBONES", "Backbone", "SASRec", "build", "count_params"]
+__all__ = ["BACKBONES", "Backbone", "GRU4Rec", "HSTU", "SASRec", "build", "count_params"]
 
 
 def build(model_config: ml_collections.ConfigDict, num_items: int) -> Backbone:

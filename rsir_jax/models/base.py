@@ -13,6 +13,9 @@ functions as a static argument. Its methods are pure functions of an explicit pa
       the decoding state of one sequence before its first item.
   decode(params, item, pos, cache) -> (h_D, cache)
       one position of one sequence; feeding items 0..n-1 one by one gives encode's states.
+      Decoding position 0 must not depend on what the cache holds: the sampler hands the
+      cache of a finished trajectory to the next one without emptying it (a key/value cache
+      is overwritten before it is read; a recurrent state restarts from zero at pos 0).
   score_all(params, h_NxD) -> scores_NxV
       scores over the catalogue (column 0, padding, is -inf).
 
