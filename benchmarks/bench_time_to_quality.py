@@ -95,8 +95,8 @@ def epoch_flops(setup: setup_lib.Setup, rows) -> float:
 
 def timeline(history: list[dict], start_unix: float) -> list[dict]:
   """Per epoch: wall seconds since the cold start (the test and unmasked evaluations, the
-  benchmark's extras, taken out), the validation metrics, and the test metrics of the best-validation epoch so
-  far (what a run stopped at that epoch would report)."""
+  benchmark's extras, taken out), the validation metrics, and the test metrics of the
+  best-validation epoch so far (what a run stopped at that epoch would report)."""
   rows, best, test_s = [], None, 0.0
   for r in history:
     test_s += r.get("test_eval_s", 0.0) + r.get("unmasked_eval_s", 0.0)
@@ -155,7 +155,8 @@ def main(argv):
       "prefix_rows": t.prefix_rows, "batch_size": t.batch_size, "lr": t.lr,
       "lr_schedule": t.lr_schedule, "warmup_epochs": t.warmup_epochs,
       "max_epochs": t.max_epochs, "rng": t.rng, "dropout": config.model.dropout,
-      "dropout_warmup_epochs": t.dropout_warmup_epochs, "compile_cache": bool(_COMPILE_CACHE.value),
+      "dropout_warmup_epochs": t.dropout_warmup_epochs,
+      "lr_decay_patience": t.lr_decay_patience, "compile_cache": bool(_COMPILE_CACHE.value),
       "seed": config.seed, "first_epoch_wall_s": rows[0]["wall_s"],
       "s_to_valid_unmasked": unmasked_hit["wall_s"] if unmasked_hit else None,
       "s_to_test_bar": test_hit["wall_s"] if test_hit else None,
