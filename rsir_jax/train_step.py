@@ -1,11 +1,12 @@
-"""The optimizer, the learning-rate schedule and the jitted train step: one pure function over
-an explicit state pytree.
+"""The optimizer, the schedules (learning rate, dropout warmup) and the jitted train step: one
+pure function over an explicit state pytree.
 
 State = {"params", "opt_state", "step"}. The step's PRNG key is `fold_in(base_key, step)`, so
 dropout and negatives depend only on the seed and the global step: a resumed run draws exactly
-the numbers an uninterrupted one would. The schedule is a host-side function of the epoch
-(fractional, so it does not depend on how many batches an epoch has, which grows with RSIR's
-data); the step takes its value as an argument and scales Adam's update by it.
+the numbers an uninterrupted one would. The schedules are host-side functions of the epoch
+(fractional, so they do not depend on how many batches an epoch has, which grows with RSIR's
+data; every round's training starts them again); the step takes their values as arguments:
+one scales Adam's update, the other the model's dropout rates.
 """
 
 from __future__ import annotations
