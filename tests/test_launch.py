@@ -55,10 +55,13 @@ def test_a_binary_data_file_is_quoted_short_and_escaped(tmp_path):
 
 def test_ctrl_c_says_how_to_resume_and_compiled_steps_are_kept(tmp_path):
   path = tiny.write_tiny_file(tmp_path / "data.txt")
+  # Ctrl-C as a terminal sends it: to a process whose SIGINT is not ignored (a test runner
+  # started in the background inherits, and would pass on, an ignored SIGINT).
   proc = _launch("--config=configs/sasrec_beauty.py:smoke", "--config.data.name=",
                  f"--config.data.path={path}", "--config.train.max_epochs=100000",
                  "--config.train.patience=100000", f"--workdir={tmp_path}/run",
-                 f"--compile_cache={tmp_path}/xla")
+                 f"--compile_cache={tmp_path}/xla",
+                 preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
   for line in proc.stderr:  # progress lines go to stderr
     if "epoch 2 loss" in line:
       break
