@@ -12,6 +12,7 @@ import ml_collections
 from rsir_jax import models
 from rsir_jax.data.download import DATASETS
 from rsir_jax.errors import UserError
+from rsir_jax.heuristics import GENERATORS
 from rsir_jax.losses import LOSSES, NEGATIVES
 from rsir_jax.train_step import RNGS, SCHEDULES
 
@@ -74,6 +75,11 @@ def validate(c: ml_collections.ConfigDict) -> None:
   for field in ("model.dropout", "model.attn_dropout"):
     value = _get(c, field)
     _require(0.0 <= value < 1.0, field, value, "must be in [0, 1)")
+  for field in ("model.cl_crop", "model.cl_mask", "model.cl_reorder"):
+    value = _get(c, field)
+    _require(0.0 <= value <= 1.0, field, value, "must be in [0, 1]")
+  _require(m.cl_temperature > 0, "model.cl_temperature", m.cl_temperature, "must be > 0")
+  _non_negative(c, "model.cl_weight")
   _require(t.loss in LOSSES, "train.loss", t.loss, f"unknown loss; use one of {LOSSES}")
   _positive_int(c, "train.num_negatives")
   _require(t.negatives in NEGATIVES, "train.negatives", t.negatives, f"must be one of {NEGATIVES}")
@@ -127,6 +133,18 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
   _require(r.dedup in ("all", "new"), "rsir.dedup", r.dedup, "must be 'all' or 'new'")
   _require(r.targets in ("row", "input"), "rsir.targets", r.targets, "must be 'row' or 'input'")
   _require(isinstance(r.round0_dir, str), "rsir.round0_dir", r.round0_dir, "must be a path")
+  _require(r.generator in GENERATORS, "rsir.generator", r.generator,
+           f"must be one of {GENERATORS}")
+  for field in ("rsir.reorder_rate", "rsir.insert_rate", "rsir.crop_rate"):
+    value = _get(c, field)
+    _require(0.0 <= value <= 1.0, field, value, "must be in [0, 1]")
+  _require(isinstance(r.match_rows, bool), "rsir.match_rows", r.match_rows,
+           "must be True or False")
+  _require(not r.match_rows or r.round0_dir, "rsir.match_rows", r.match_rows,
+           "needs rsir.round0_dir (the run whose numbers of new rows are matched)")
+  _require(r.generator == "rsir" or not (r.generator_dim or r.generator_layers),
+           "rsir.generator", r.generator,
+           "a separate generator model (rsir.generator_dim / generator_layers) is RSIR's only")
   _non_negative(c, "rsir.max_rows_factor")
   _require(not r.generate_only or r.rounds > 0, "rsir.generate_only", r.generate_only,
            "needs rsir.rounds >= 1 (the rounds whose data is generated)")

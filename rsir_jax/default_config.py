@@ -8,13 +8,15 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   data.dir              where named datasets are looked for and cached (RSIR_DATA_DIR wins).
   data.base_url         where named datasets are downloaded from ('' = the public source).
   data.bucket_lengths   static sequence lengths batches are padded to (max_len is added).
-  model.name            the backbone (rsir_jax/models): sasrec | gru4rec | hstu.
+  model.name            the backbone (rsir_jax/models): sasrec | cl4srec | gru4rec | hstu.
   model.*               its size: dim, num_layers, num_heads, ffn_mult (the authors': 2),
                         dropout, attn_dropout, max_len (the most recent items kept per
                         sequence); input_norm (LayerNorm on the input embeddings; the
                         authors': False), ffn_dropout (dropout inside the feed-forward; the
                         authors': True). gru4rec uses dim, num_layers, dropout and max_len
-                        only; hstu all but ffn_mult, input_norm and ffn_dropout.
+                        only; hstu all but ffn_mult, input_norm and ffn_dropout; cl4srec
+                        SASRec's and cl_weight (lambda), cl_temperature and the rates of its
+                        views' edits, cl_crop, cl_mask, cl_reorder (models/cl4srec.py).
   train.loss            ce (full softmax) | sampled (train.num_negatives uniform negatives) | bce.
   train.negatives       sampled softmax's negatives: shared (one draw for the whole batch) |
                         row (the authors': per position, from the items not in the row's
@@ -82,6 +84,19 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         it: a generation-only study), max_rows_factor (> 0: end the run after
                         a round whose new data would make D_{k+1} more than this many times
                         the real rows; without the check the rows can multiply every round).
+  rsir.generator        what makes a round's new rows: rsir (the model's trajectories with
+                        fidelity control) or a data-augmentation baseline (heuristics.py):
+                        reorder (shuffle a random span of rsir.reorder_rate of the row;
+                        CL4SRec's 0.6: CoSeRec's 0.2 leaves every row under 10 items
+                        unchanged, floor(0.2 n) <= 1, most of Beauty's), insert (before rsir.insert_rate of the items, the
+                        item most similar in the round's model embeddings; CoSeRec's 0.4),
+                        crop (a random span of rsir.crop_rate of the row; CL4SRec's 0.6).
+                        rsir.m edited copies per source; sources, min_len, dedup and the
+                        counts as for RSIR.
+  rsir.match_rows       True: round k keeps at most as many new rows as round k of the run
+                        in rsir.round0_dir added (a random subset), to compare generators at
+                        matched numbers of rows (in a sweep, the point whose round 0 it
+                        shares: put the RSIR point first).
 """
 
 import ml_collections
@@ -113,6 +128,11 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.model.max_len = 50
   c.model.input_norm = True
   c.model.ffn_dropout = False
+  c.model.cl_weight = 0.1
+  c.model.cl_temperature = 1.0
+  c.model.cl_crop = 0.6
+  c.model.cl_mask = 0.3
+  c.model.cl_reorder = 0.6
 
   c.train = ml_collections.ConfigDict()
   c.train.loss = "ce"
@@ -174,6 +194,11 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.round0_dir = ""
   c.rsir.generate_only = False
   c.rsir.max_rows_factor = 0.0
+  c.rsir.generator = "rsir"
+  c.rsir.reorder_rate = 0.6
+  c.rsir.insert_rate = 0.4
+  c.rsir.crop_rate = 0.6
+  c.rsir.match_rows = False
   return c
 
 

@@ -1,4 +1,5 @@
-"""The RSIR loop: train f_k on D_k, generate with fidelity control, augment, repeat.
+"""The RSIR loop: train f_k on D_k, generate with fidelity control (or edit rows with a
+data-augmentation baseline, rsir.generator: heuristics.py), augment, repeat.
 
 Each round has two phases, each resumable on its own: training (`trainer.fit`, from its
 checkpoints) and generation (from its finished chunks); `round_<k>/round.json` is written last
@@ -17,9 +18,10 @@ import time
 import jax
 import numpy as np
 
-from rsir_jax import augment, generation, parallel, trainer
+from rsir_jax import augment, generation, heuristics, parallel, trainer
 from rsir_jax import workdir as workdir_lib
 from rsir_jax.data.load import Data
+from rsir_jax.files import read_json
 from rsir_jax.provenance import provenance
 from rsir_jax.round_files import RoundFiles
 from rsir_jax.setup import Setup
@@ -114,9 +116,12 @@ def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundF
 
 def generate_round(setup: Setup, data: Data, synthetic: list, params, k: int,
                    files: RoundFiles) -> tuple[list[np.ndarray], dict]:
-  """Generates from round k's model (or from a weak-to-strong generator trained on D_k) and
-  keeps the new rows; returns them and the entry's generation part (counts, phase times)."""
+  """Generates from round k's model (or from a weak-to-strong generator trained on D_k, or
+  with a heuristic augmenter: rsir.generator) and keeps the new rows; returns them and the
+  entry's generation part (counts, phase times)."""
   r, part, times = setup.config.rsir, {}, {}
+  if r.generator != "rsir":
+    return _heuristic_round(setup, data, synthetic, params, k, files)
   rows_k = list(data.split.train) + synthetic
   gen_setup = setup.generator or setup
   if setup.generator is not None:
@@ -141,5 +146,50 @@ def generate_round(setup: Setup, data: Data, synthetic: list, params, k: int,
   counts["real_first_check_pass_rate"] = generation.first_check_pass_rate(
       params, gen_setup.model, setup.sampling, real)
   times["augment"] = time.perf_counter() - t0
+  new_rows, counts = _match_rows(setup, new_rows, counts, k, files)
   log.info("round %d generation: %s", k, counts)
   return new_rows, {**part, "generation": counts, "time_s": times}
+
+
+_RATE_FIELD = {"reorder": "reorder_rate", "insert": "insert_rate", "crop": "crop_rate"}
+
+
+def _heuristic_round(setup: Setup, data: Data, synthetic: list, params, k: int,
+                     files: RoundFiles) -> tuple[list[np.ndarray], dict]:
+  """generate_round for a data-augmentation baseline (heuristics.py): rsir.m edited copies
+  of every source, filtered, de-duplicated and counted as RSIR's trajectories are."""
+  r = setup.config.rsir
+  rows_k = list(data.split.train) + synthetic
+  sources = rows_k if r.sources == "all" else data.split.train
+  table = setup.model.item_table(params) if r.generator == "insert" else None
+  out = heuristics.generate_round(
+      r.generator, r[_RATE_FIELD[r.generator]], sources, r.m,
+      jax.random.fold_in(setup.keys.generate, k), setup.sampling.max_len, table, r.chunk_size)
+  t0 = time.perf_counter()
+  new_rows, counts = augment.augment(rows_k, out, r.min_len, r.dedup)
+  new_rows, counts = _match_rows(setup, new_rows, counts, k, files)
+  counts["generator"] = r.generator
+  log.info("round %d %s: %s", k, r.generator, counts)
+  return new_rows, {"generation": counts,
+                    "time_s": {"generate": out.seconds, "augment": time.perf_counter() - t0}}
+
+
+def _match_rows(setup: Setup, new_rows: list, counts: dict, k: int, files: RoundFiles
+                ) -> tuple[list, dict]:
+  """With rsir.match_rows: at most as many new rows as round k of the run in
+  rsir.round0_dir added (a random subset, drawn from the round's generation key), the
+  counts updated."""
+  r = setup.config.rsir
+  if not r.match_rows:
+    return new_rows, counts
+  path = os.path.join(files.workdir, r.round0_dir, f"round_{k}", "round.json")
+  if not os.path.exists(path):
+    raise workdir_lib.WorkdirError(
+        f"rsir.match_rows: {path} does not exist; finish round {k} of that run first")
+  target = read_json(path)["generation"]["rows_added"]
+  key = jax.random.fold_in(jax.random.fold_in(setup.keys.generate, k), 1)
+  kept = heuristics.match_rows(new_rows, target, key)
+  return kept, {**counts, "rows_before_matching": len(new_rows), "rows_target": target,
+                "rows_added": len(kept),
+                "interactions_added": int(sum(len(row) for row in kept)),
+                "mean_added_length": float(np.mean([len(row) for row in kept])) if kept else 0.0}

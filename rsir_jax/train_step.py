@@ -72,8 +72,9 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
   schedule's value, lr_scale()); with `dropout_warmup`, `dropout_scale` multiplies the model's
   dropout rates (dropout_scale()).
 
-  `loss` is the mean over the batch's targets. The gradient is that of the mean when
-  norm = 0, and of (sum over the batch's targets) / norm otherwise: with norm = the average
+  `loss` is the mean over the batch's targets (the next-item loss alone: a backbone's
+  auxiliary loss, see models/base.py, is added to the objective but not reported). The
+  gradient is that of the mean when norm = 0, and of (sum over the batch's targets) / norm otherwise: with norm = the average
   number of targets per batch, every target weighs the same whatever its batch (length
   buckets make batches of long sequences hold many more targets than batches of short ones).
   The state argument is donated (updated in place). For prefix rows (`batch.last_only`, a
@@ -99,7 +100,11 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     mean = losses.next_item_loss(loss, h_BxLxD, targets_BxL, model.item_table(params),
                                  negatives_key, num_negatives, rows_BxR)
     weight = jnp.where(norm > 0, jnp.sum(targets_BxL > 0) / jnp.maximum(norm, 1e-9), 1.0)
-    return mean * weight, mean
+    objective = mean * weight
+    if model.has_auxiliary_loss:  # e.g. CL4SRec's contrastive loss, on the rows' inputs
+      objective += model.auxiliary_loss(params, batch.inputs_BxL, jax.random.fold_in(key, 1),
+                                        **warmup)
+    return objective, mean
 
   def step(state, batch: TrainBatch, base_key, norm, scale, drop_scale):
     key = jax.random.fold_in(base_key, state["step"])

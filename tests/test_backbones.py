@@ -1,4 +1,4 @@
-"""Every backbone (sasrec, gru4rec, hstu) against the interface of models/base.py: cached
+"""Every backbone (sasrec, cl4srec, gru4rec, hstu) against the interface of models/base.py: cached
 decoding equals encoding, causality (also in training), padding invariance, shapes, the
 sampler's slot refilling, a train step on both row layouts, and one RSIR round end to end
 (two fits and a generation); SASRec's own test files hold the last three for it."""
@@ -17,6 +17,8 @@ V, L = 30, 12
 MODELS = {
     "sasrec": models.SASRec(num_items=V, dim=16, num_layers=2, num_heads=2, max_len=L,
                             dropout=0.3, attn_dropout=0.3),
+    "cl4srec": models.CL4SRec(num_items=V, dim=16, num_layers=2, num_heads=2, max_len=L,
+                              dropout=0.3, attn_dropout=0.3),
     "gru4rec": models.GRU4Rec(num_items=V, dim=16, num_layers=2, max_len=L, dropout=0.3),
     "hstu": models.HSTU(num_items=V, dim=16, num_layers=2, num_heads=2, max_len=L,
                         dropout=0.3, attn_dropout=0.3),
@@ -24,7 +26,7 @@ MODELS = {
 NAMES = sorted(MODELS)
 # The checks parametrized over these only are in sasrec's own test files (test_sampler,
 # test_trainer, test_rounds).
-NEW = ["gru4rec", "hstu"]
+NEW = ["cl4srec", "gru4rec", "hstu"]
 
 
 def _params(model):

@@ -18,6 +18,9 @@ functions as a static argument. Its methods are pure functions of an explicit pa
       is overwritten before it is read; a recurrent state restarts from zero at pos 0).
   score_all(params, h_NxD) -> scores_NxV
       scores over the catalogue (column 0, padding, is -inf).
+  auxiliary_loss(params, items_BxL, key[, dropout_scale]) -> scalar
+      only where `has_auxiliary_loss`: a training objective of the rows' input sequences
+      that the train step adds to the next-item loss (CL4SRec's contrastive loss).
 
 Item ids run 1..num_items; the model keeps at most `max_len` positions.
 """
@@ -37,6 +40,7 @@ class Backbone(abc.ABC):
   dim: int
   max_len: int
   supports_dropout_scale = False  # encode takes dropout_scale (train.dropout_warmup_epochs)
+  has_auxiliary_loss = False  # auxiliary_loss is defined and added to the training loss
 
   @abc.abstractmethod
   def init(self, key: jax.Array):

@@ -115,7 +115,10 @@ class _SASRecNet(nn.Module):
     cfg = self.cfg
     if cfg.dim % cfg.num_heads:
       raise ValueError(f"model.dim={cfg.dim} is not divisible by model.num_heads={cfg.num_heads}")
-    self.item_embed = self.param("item_embed", _init, (cfg.num_items + 1, cfg.dim))
+    # Rows past num_items are the subclass's special tokens (CL4SRec's [mask]): embedded on
+    # input, never scored.
+    self.item_embed = self.param("item_embed", _init,
+                                 (cfg.num_items + 1 + cfg.num_special_tokens, cfg.dim))
     self.pos_embed = self.param("pos_embed", _init, (cfg.max_len, cfg.dim))
     self.ln_in = nn.LayerNorm(epsilon=1e-12) if cfg.input_norm else (lambda x: x)
     self.drop_in = _Dropout(cfg.dropout)
@@ -157,6 +160,7 @@ class SASRec(Backbone):
   input_norm: bool = True
   ffn_dropout: bool = False
   supports_dropout_scale = True  # a class attribute, not a field
+  num_special_tokens = 0  # input-only ids after the items (CL4SRec: its [mask])
 
   @classmethod
   def from_config(cls, m: ml_collections.ConfigDict, num_items: int) -> "SASRec":
@@ -193,4 +197,6 @@ class SASRec(Backbone):
   def item_table(self, params):
     """The (num_items + 1, D) item embedding table (shared by input and output), row 0 being
     padding."""
+    if self.num_special_tokens:
+      return params["item_embed"][:self.num_items + 1]
     return params["item_embed"]

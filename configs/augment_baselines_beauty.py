@@ -1,0 +1,52 @@
+"""RSIR against the data-augmentation baselines, on every backbone (Amazon Beauty, the paper's
+training setup: sampled softmax with 256 shared negatives on sequence rows,
+default_config.paper_setup). For each backbone (sasrec, cl4srec, gru4rec, hstu) and seed
+(0, 1): round 0 is trained once (the base), then one round of each generator adds rows and a
+model is trained from scratch on the result:
+
+  rsir      the model's trajectories with fidelity control (tau 20, m 5, p 0.5);
+  reorder   Reordering (a random span of 60% of the row shuffled), 1 copy per row;
+  insert    Insertion (before 40% of the items, the most similar item by the round-0
+            model's embeddings), 1 copy per row;
+
+the two heuristics cut to the number of rows RSIR added for that backbone and seed
+(rsir.match_rows), so the comparison is at matched data. Everything else is equal.
+
+  python launch.py --config=configs/augment_baselines_beauty.py --sweep=config \\
+      --workdir=runs/augment_baselines_beauty
+  python launch.py --config=configs/augment_baselines_beauty.py:smoke --sweep=config
+
+Presets: '' (above: 24 points, 32 trainings, about 2 hours on 2 cores); 'smoke' (a small
+model for 3 epochs, seed 0 only). Results: docs/results.md, "RSIR across backbones"
+(generated from the sweep's files: python -m rsir_jax.report).
+"""
+
+from rsir_jax.default_config import apply_preset, get_base_config, paper_setup
+
+BACKBONES = ("sasrec", "cl4srec", "gru4rec", "hstu")
+GENERATORS = ("rsir", "reorder", "insert")
+
+
+def get_config(preset: str = ""):
+  c = paper_setup(get_base_config())
+  c.data.name = "beauty"
+  c.rsir.rounds, c.rsir.m, c.rsir.p, c.rsir.tau = 1, 5, 0.5, 20
+  c = apply_preset(c, preset)
+  if preset == "smoke":
+    c.train.max_epochs, c.rsir.m = 3, 1
+  return c
+
+
+def get_sweep(preset: str = ""):
+  """Per seed and backbone: the RSIR point first (it trains the shared round 0, and the
+  heuristics match its number of new rows), then each heuristic at one copy per row."""
+  seeds = (0,) if preset == "smoke" else (0, 1)
+  points = []
+  for seed in seeds:
+    for name in BACKBONES:
+      for generator in GENERATORS:
+        point = {"seed": seed, "model.name": name, "rsir.generator": generator}
+        if generator != "rsir":
+          point.update({"rsir.m": 1, "rsir.match_rows": True})
+        points.append(point)
+  return points

@@ -1,0 +1,133 @@
+"""The data-augmentation baselines RSIR is compared with, as drop-in generators of a round
+(`rsir.generator`): every source row gets `rsir.m` edited copies, which then go through the
+same length filter, de-duplication and counting as RSIR's trajectories (augment.augment).
+
+  reorder   Reordering: a random contiguous span of floor(rsir.reorder_rate * n) items is
+            shuffled (default 0.6, CL4SRec's; CoSeRec's 0.2 shuffles no row shorter than 10
+            items, since floor(0.2 n) <= 1, and most training rows of Beauty are).
+  insert    Insertion: at max(floor(rsir.insert_rate * n), 1) random positions, the item most
+            similar to the item there is inserted before it (CoSeRec's default rate 0.4);
+            similarity is the cosine of the round's model item embeddings.
+  crop      a random contiguous span of floor(rsir.crop_rate * n) items (CL4SRec's crop).
+
+A source is its row's most recent max_len items (what the model reads and what RSIR's
+trajectories are limited to); an insertion's row keeps its most recent max_len items. CL4SRec's
+mask has no row counterpart (a [mask] token is not an item). Copy j of the whole round draws
+from fold_in(key, j), so a round is a function of its key, whatever the chunking.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from rsir_jax import generation, sequence_ops
+
+log = logging.getLogger(__name__)
+
+GENERATORS = ("rsir", "reorder", "insert", "crop")
+HEURISTICS = GENERATORS[1:]
+NO_REASON = -1  # the stop reason of an edited row: it did not stop, it was edited
+
+
+def most_similar_items(item_table_VxD, chunk: int = 1024) -> np.ndarray:
+  """(V,) the id of each item's most similar other item by cosine of its embedding (row 0,
+  padding, maps to 0 and is never chosen)."""
+  table_VxD = jnp.asarray(item_table_VxD, jnp.float32)
+  unit_VxD = table_VxD / jnp.maximum(jnp.linalg.norm(table_VxD, axis=1, keepdims=True), 1e-12)
+  num = table_VxD.shape[0]
+  out = [_argmax_cosine(unit_VxD, lo, chunk) for lo in range(0, num, chunk)]
+  similar_V = np.concatenate([np.asarray(o) for o in out])[:num]
+  similar_V[0] = 0
+  return similar_V
+
+
+@functools.partial(jax.jit, static_argnums=(2,))
+def _argmax_cosine(unit_VxD, lo, chunk):
+  """For items lo..lo+chunk-1 (clipped ids past the end are trimmed by the caller): the
+  most similar item other than itself and padding."""
+  num = unit_VxD.shape[0]
+  ids_C = jnp.minimum(lo + jnp.arange(chunk), num - 1)
+  sim_CxV = unit_VxD[ids_C] @ unit_VxD.T
+  col_V = jnp.arange(num)
+  sim_CxV = jnp.where((col_V[None, :] == ids_C[:, None]) | (col_V[None, :] == 0), -jnp.inf,
+                      sim_CxV)
+  return jnp.argmax(sim_CxV, axis=1).astype(jnp.int32)
+
+
+@functools.partial(jax.jit, static_argnames=("kind", "rate"))
+def edit_rows(key, rows_BxL, lengths_B, first_index, similar_V, *, kind: str, rate: float):
+  """Edits row b with key fold_in(key, first_index + b): (items (B, L) for reorder and crop,
+  (B, 2L) for insert; new lengths (B,))."""
+  keys_B = jax.vmap(lambda j: jax.random.fold_in(key, j))(first_index + jnp.arange(
+      rows_BxL.shape[0]))
+  if kind == "reorder":
+    edit = lambda k, r, n: sequence_ops.reorder(k, r, n, rate)
+  elif kind == "crop":
+    edit = lambda k, r, n: sequence_ops.crop(k, r, n, rate)
+  elif kind == "insert":
+    edit = lambda k, r, n: sequence_ops.insert(k, r, n, rate, similar_V)
+  else:
+    raise ValueError(f"rsir.generator={kind!r}: not a heuristic; use one of {HEURISTICS}")
+  return jax.vmap(edit)(keys_B, rows_BxL, lengths_B)
+
+
+def generate_round(kind: str, rate: float, rows: Sequence[np.ndarray], copies: int,
+                   key: jax.Array, max_len: int, item_table_VxD=None,
+                   chunk_size: int = 16384) -> generation.Generated:
+  """`copies` edited copies of every row with at least 2 items, as a generation.Generated
+  (no item is forced, no check is run) so that augment.augment treats them like RSIR's
+  trajectories. Insertion needs the model's `item_table_VxD`."""
+  if kind not in HEURISTICS:
+    raise ValueError(f"rsir.generator={kind!r}: not a heuristic; use one of {HEURISTICS}")
+  t0 = time.perf_counter()
+  eligible = np.array([i for i, r in enumerate(rows) if len(r) >= 2], dtype=np.int64)
+  if eligible.size == 0:
+    raise ValueError("no training row has 2 or more items to augment")
+  sources_NxL = np.repeat(generation.source_matrix([rows[i] for i in eligible], max_len),
+                          copies, axis=0)
+  lengths_N = np.count_nonzero(sources_NxL, axis=1).astype(np.int32)
+  similar_V = (jnp.asarray(most_similar_items(item_table_VxD)) if kind == "insert"
+               else jnp.zeros((1,), jnp.int32))
+  n, items, lengths = len(sources_NxL), [], []
+  for lo in range(0, n, chunk_size):
+    idx = np.arange(lo, lo + chunk_size) % n  # one compiled shape; the padding is trimmed
+    out_BxW, len_B = edit_rows(key, sources_NxL[idx], lengths_N[idx], lo, similar_V,
+                               kind=kind, rate=float(rate))
+    keep = min(chunk_size, n - lo)
+    items.append(np.asarray(out_BxW)[:keep])
+    lengths.append(np.asarray(len_B)[:keep])
+  items_NxW, lengths_N = np.concatenate(items), np.concatenate(lengths)
+  if items_NxW.shape[1] > max_len:  # insertion: keep each row's most recent max_len items
+    items_NxW, lengths_N = _keep_recent(items_NxW, lengths_N, max_len)
+  zeros = np.zeros(n, np.int32)
+  seconds = time.perf_counter() - t0
+  log.info("%s: %d edited rows from %d sources in %.1f s", kind, n, eligible.size, seconds)
+  return generation.Generated(items_NxW, lengths_N, np.full(n, NO_REASON, np.int32), zeros,
+                              zeros, np.repeat(eligible, copies), seconds)
+
+
+def _keep_recent(items_NxW, lengths_N, max_len):
+  """Right-padded rows cut to their most recent `max_len` items."""
+  out = np.zeros((len(items_NxW), max_len), items_NxW.dtype)
+  for i, (row, n) in enumerate(zip(items_NxW, lengths_N)):
+    tail = row[max(n - max_len, 0):n]
+    out[i, :len(tail)] = tail
+  return out, np.minimum(lengths_N, max_len)
+
+
+def match_rows(new_rows: list[np.ndarray], target: int, key: jax.Array
+               ) -> list[np.ndarray]:
+  """At most `target` of `new_rows`: a uniform subset drawn from `key`, in their order (to
+  compare augmenters at the number of rows another generator added)."""
+  if len(new_rows) <= target:
+    return new_rows
+  seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
+  keep = np.sort(np.random.default_rng(seed).choice(len(new_rows), target, replace=False))
+  return [new_rows[i] for i in keep]
