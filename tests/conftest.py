@@ -1,7 +1,12 @@
-"""Shared fixtures (the tiny config and data live in tiny.py) and the `slow` marker."""
+"""Shared fixtures (the tiny config and data live in tiny.py), the `slow` marker, and one
+compilation cache for the session."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
+import jax
 import pytest
 
 from tests import tiny
@@ -9,6 +14,20 @@ from tests import tiny
 
 def pytest_configure(config):
   config.addinivalue_line("markers", "slow: end-to-end runs on real data or in subprocesses")
+  _share_compiled_programs()
+
+
+def _share_compiled_programs():
+  """Most tests build the same tiny programs again (each builds its own jitted step), and
+  compiling them is most of the suite's time: a persistent compilation cache in a fresh
+  folder, removed at exit, lets later tests and the subprocess workers reuse them. Programs
+  are the same with or without it; a test of the cache itself passes its own folder."""
+  folder = tempfile.mkdtemp(prefix="rsir_jax_tests_xla_")
+  atexit.register(shutil.rmtree, folder, ignore_errors=True)
+  jax.config.update("jax_compilation_cache_dir", folder)
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+  os.environ["JAX_COMPILATION_CACHE_DIR"] = folder  # subprocesses (test_parallel, launch)
+  os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
 
 
 @pytest.fixture(scope="session")
