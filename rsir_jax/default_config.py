@@ -88,8 +88,9 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         fidelity control) or a data-augmentation baseline (heuristics.py):
                         reorder (shuffle a random span of rsir.reorder_rate of the row;
                         CL4SRec's 0.6: CoSeRec's 0.2 leaves every row under 10 items
-                        unchanged, floor(0.2 n) <= 1, most of Beauty's), insert (before rsir.insert_rate of the items, the
-                        item most similar in the round's model embeddings; CoSeRec's 0.4),
+                        unchanged, floor(0.2 n) <= 1, most of Beauty's), insert (before
+                        rsir.insert_rate of the items, the item most similar in the round's
+                        model embeddings; CoSeRec's 0.4),
                         crop (a random span of rsir.crop_rate of the row; CL4SRec's 0.6).
                         rsir.m edited copies per source; sources, min_len, dedup and the
                         counts as for RSIR.

@@ -74,9 +74,10 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
 
   `loss` is the mean over the batch's targets (the next-item loss alone: a backbone's
   auxiliary loss, see models/base.py, is added to the objective but not reported). The
-  gradient is that of the mean when norm = 0, and of (sum over the batch's targets) / norm otherwise: with norm = the average
-  number of targets per batch, every target weighs the same whatever its batch (length
-  buckets make batches of long sequences hold many more targets than batches of short ones).
+  gradient is that of the mean when norm = 0, and of (sum over the batch's targets) / norm
+  otherwise: with norm = the average number of targets per batch, every target weighs the
+  same whatever its batch (length buckets make batches of long sequences hold many more
+  targets than batches of short ones).
   The state argument is donated (updated in place). For prefix rows (`batch.last_only`, a
   static part of the batch) the loss scores each row's last position alone, so a
   full-softmax step costs one row of logits per row. With a `mesh` (see parallel.py) the
