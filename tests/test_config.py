@@ -172,3 +172,18 @@ def test_paper_configs_hold_the_authors_values_and_share_round0_per_seed():
   owners = [cfg.rsir.round0_dir for cfg in configs]
   assert owners[:3] == ["", "../seed=2023", "../seed=2023"]  # one round 0 per seed
   assert owners.count("") == 3
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"rsir.generator": "shuffle"}, "config.rsir.generator='shuffle'"),
+    ({"rsir.generator": "reorder", "rsir.reorder_rate": 1.5}, "config.rsir.reorder_rate=1.5"),
+    ({"rsir.match_rows": True}, "needs rsir.round0_dir"),
+    ({"rsir.generator": "insert", "rsir.generator_dim": 16}, "RSIR's only"),
+    ({"model.name": "cl4srec", "model.cl_temperature": 0.0}, "config.model.cl_temperature"),
+    ({"model.name": "cl4srec", "model.cl_mask": -0.1}, "config.model.cl_mask"),
+])
+def test_invalid_generator_and_contrastive_fields_name_the_field(overrides, message):
+  c = sweep.apply_overrides(default_config.get_base_config(), {"rsir.rounds": 1, **overrides})
+  with pytest.raises(config_check.ConfigError) as err:
+    config_check.validate(c)
+  assert message in str(err.value)
