@@ -105,21 +105,14 @@ def generate_round(kind: str, rate: float, rows: Sequence[np.ndarray], copies: i
     lengths.append(np.asarray(len_B)[:keep])
   items_NxW, lengths_N = np.concatenate(items), np.concatenate(lengths)
   if items_NxW.shape[1] > max_len:  # insertion: keep each row's most recent max_len items
-    items_NxW, lengths_N = _keep_recent(items_NxW, lengths_N, max_len)
+    items_NxW = generation.source_matrix(
+        [row[:n] for row, n in zip(items_NxW, lengths_N)], max_len)
+    lengths_N = np.minimum(lengths_N, max_len)
   zeros = np.zeros(n, np.int32)
   seconds = time.perf_counter() - t0
   log.info("%s: %d edited rows from %d sources in %.1f s", kind, n, eligible.size, seconds)
   return generation.Generated(items_NxW, lengths_N, np.full(n, NO_REASON, np.int32), zeros,
                               zeros, np.repeat(eligible, copies), seconds)
-
-
-def _keep_recent(items_NxW, lengths_N, max_len):
-  """Right-padded rows cut to their most recent `max_len` items."""
-  out = np.zeros((len(items_NxW), max_len), items_NxW.dtype)
-  for i, (row, n) in enumerate(zip(items_NxW, lengths_N)):
-    tail = row[max(n - max_len, 0):n]
-    out[i, :len(tail)] = tail
-  return out, np.minimum(lengths_N, max_len)
 
 
 def match_rows(new_rows: list[np.ndarray], target: int, key: jax.Array
