@@ -3,6 +3,7 @@
   python launch.py --config=configs/sasrec_beauty.py [--workdir=DIR] [--config.train.loss=bce]
   python launch.py --config=configs/rsir_sasrec_beauty.py --sweep='rsir.tau=1,5,20,100'
   python launch.py --config=configs/rsir_sasrec_beauty.py --sweep=config   # its get_sweep()
+  python launch.py --config=configs/augment_baselines_beauty.py --sweep=config --sweep_only=seed=1
 
 Rerunning the same command (same workdir) resumes where it stopped.
 """
@@ -19,6 +20,9 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "Output folder (default: runs/<d
 _SWEEP = flags.DEFINE_string(
     "sweep", "", "Run one experiment per point: 'field=v1,v2[;field=v1,v2]' (cartesian "
     "product), or 'config' for the points of the config file's get_sweep().")
+_SWEEP_ONLY = flags.DEFINE_string(
+    "sweep_only", "", "Of the sweep's points, run only those whose config has one of the "
+    "given values in each field: 'field=v1,v2[;field=v]' (finished points stay in the summary).")
 _COMPILE_CACHE = flags.DEFINE_string(
     "compile_cache", cli.DEFAULT_COMPILE_CACHE, "Folder for XLA's persistent compilation cache: "
     "a rerun skips compiling the shapes it has seen ('' = off).")
@@ -41,7 +45,8 @@ def main(argv):
     config.to_dict()  # a config file that failed to load raises on first use
   except OSError as e:
     cli.fail(cli.flag_error(e))
-  sys.exit(cli.main(config, config_arg, _WORKDIR.value, _SWEEP.value, _COMPILE_CACHE.value))
+  sys.exit(cli.main(config, config_arg, _WORKDIR.value, _SWEEP.value, _COMPILE_CACHE.value,
+                    _SWEEP_ONLY.value))
 
 
 if __name__ == "__main__":

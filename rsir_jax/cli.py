@@ -56,9 +56,11 @@ def default_sweep_workdir(config: ml_collections.ConfigDict, config_arg: str, sp
 
 
 def run(config: ml_collections.ConfigDict, config_arg: str, workdir: str | None,
-        spec: str = "", command: str = "") -> None:
-  """Runs the experiment (or the sweep `spec`: 'field=v1,v2[;...]' or 'config') and prints
-  its summary."""
+        spec: str = "", command: str = "", only: str = "") -> None:
+  """Runs the experiment (or the sweep `spec`: 'field=v1,v2[;...]' or 'config', restricted
+  to the points matching `only` when given) and prints its summary."""
+  if only and not spec:
+    raise sweep.SweepError("--sweep_only selects points of a sweep; it needs --sweep")
   if not spec:
     print(experiment.summary(experiment.run(config, workdir)))
     return
@@ -66,7 +68,7 @@ def run(config: ml_collections.ConfigDict, config_arg: str, workdir: str | None,
   points = (sweep.points_from_config_file(path, preset) if spec == "config"
             else sweep.parse_grid(spec, config))
   workdir = workdir or default_sweep_workdir(config, config_arg, spec)
-  sweep.run_sweep(config, points, workdir, command=command)
+  sweep.run_sweep(config, points, workdir, command=command, only=only)
   with open(os.path.join(workdir, "sweep.md")) as f:
     print(f.read())
 
@@ -87,13 +89,13 @@ def use_compile_cache(folder: str) -> None:
 
 
 def main(config, config_arg: str, workdir: str | None, spec: str = "",
-         compile_cache: str = "") -> int:
+         compile_cache: str = "", only: str = "") -> int:
   """`run` with the command line's error handling; returns the process's exit code.
   `compile_cache`: see use_compile_cache."""
   logs.show_progress()
   use_compile_cache(compile_cache)
   try:
-    run(config, config_arg, workdir, spec, command=" ".join(["python"] + sys.argv))
+    run(config, config_arg, workdir, spec, command=" ".join(["python"] + sys.argv), only=only)
   except UserError as e:
     fail(str(e))
   except KeyboardInterrupt:

@@ -5,6 +5,8 @@ of the sweep's workdir, with a summary across the points.
       --sweep='rsir.tau=1,5,20,100' --workdir=runs/tau_sweep
   --sweep='rsir.tau=5,20;rsir.p=0.2,0.5'   the cartesian product of several fields
   --sweep=config                           the points of the config file's get_sweep()
+  --sweep_only='seed=1;model.name=sasrec'  of those, run only the matching points
+
 
 Points run one after another in this process (evaluation and generation reuse their
 compiled functions wherever the shapes are equal). Rerunning resumes the unfinished point and
@@ -100,6 +102,23 @@ def apply_overrides(config: ml_collections.ConfigDict,
       node = node[s]
     node[name] = value
   return out
+
+
+def parse_filter(spec: str, config: ml_collections.ConfigDict) -> dict:
+  """'a.b=1,2;c.d=x' -> {'a.b': [1, 2], 'c.d': ['x']}: the values a point's field may take
+  to be selected, typed like the config's fields ('' selects every point: {})."""
+  wanted = {}
+  for part in (p for p in spec.split(";") if p.strip()):
+    points = parse_grid(part, config)  # one field: [{path: v1}, {path: v2}, ...]
+    (path,) = points[0]
+    wanted[path] = [point[path] for point in points]
+  return wanted
+
+
+def selected(config: ml_collections.ConfigDict, wanted: dict) -> bool:
+  """Whether `config` (a point's full config) has one of the wanted values in every field of
+  `wanted` (parse_filter's output)."""
+  return all(_field(config, path) in values for path, values in wanted.items())
 
 
 def point_name(overrides: dict) -> str:
@@ -226,9 +245,11 @@ def share_round0(configs: Sequence[ml_collections.ConfigDict], names: Sequence[s
 
 
 def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir: str,
-              command: str = "") -> list[dict]:
+              command: str = "", only: str = "") -> list[dict]:
   """Runs (or resumes, or skips when finished) every point in `workdir/<point name>`;
-  returns the per-point results and writes the summary after each point. `command` (the
+  returns the results of the points that have them and writes the summary after each point.
+  `only` ('field=v1,v2;...', see parse_filter) runs just the matching points; the others
+  keep their results when finished earlier and are left out otherwise. `command` (the
   command line) is recorded in sweep.json."""
   if not points:
     raise SweepError("a sweep needs at least one point")
@@ -239,20 +260,36 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
   configs = share_round0([apply_overrides(config, p) for p in points], names)
   for c in configs:  # every point is checked before any of them runs
     config_check.validate(c)
+  wanted = parse_filter(only, config)
+  chosen = [selected(c, wanted) for c in configs]
+  if not any(chosen):
+    raise SweepError(f"--sweep_only={only!r} matches none of the {len(points)} points")
+  finished = [os.path.exists(os.path.join(workdir, n, "results.json")) for n in names]
+  for name, c, run_it in zip(names, configs, chosen):
+    owner = os.path.basename(c.rsir.round0_dir)
+    if run_it and owner in names and not (chosen[names.index(owner)] or
+                                          finished[names.index(owner)]):
+      raise SweepError(f"point {name} takes its round 0 from point {owner}, which "
+                       f"--sweep_only leaves out and has not finished; select it too")
   writer = Writer(parallel.is_primary())
   with workdir_lib.locked(workdir, writer.primary):
     writer.json(os.path.join(workdir, "sweep.json"),
                 {"base": config.to_dict(), "points": list(points), "command": command})
-    results = []
+    done_points, results = [], []
     for i, (name, c) in enumerate(zip(names, configs)):
       point_dir = os.path.join(workdir, name)
       done = os.path.join(point_dir, "results.json")
       if os.path.exists(done):
         workdir_lib.check_same_run(point_dir, c)
-        results.append(read_json(done))
+        result = read_json(done)
         log.info("sweep point %d/%d %s: finished earlier", i + 1, len(points), name)
-      else:
+      elif chosen[i]:
         log.info("sweep point %d/%d %s", i + 1, len(points), name)
-        results.append(experiment.run(c, point_dir))
-      write_summary(workdir, points[:i + 1], results)
+        result = experiment.run(c, point_dir)
+      else:
+        log.info("sweep point %d/%d %s: not selected by --sweep_only", i + 1, len(points), name)
+        continue
+      done_points.append(points[i])
+      results.append(result)
+      write_summary(workdir, done_points, results)
   return results

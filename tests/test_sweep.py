@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from rsir_jax import default_config, experiment, sweep
+from rsir_jax import cli, default_config, experiment, sweep
 from tests import tiny
 
 
@@ -63,6 +63,51 @@ def test_sweep_runs_each_point_once_and_summarises(tmp_path, monkeypatch):
   monkeypatch.setattr(experiment, "run", lambda *a, **k: pytest.fail("reran a finished point"))
   again = sweep.run_sweep(c, points, workdir)
   assert json.dumps(again, sort_keys=True) == json.dumps(results, sort_keys=True)
+
+
+def _fake_run(calls):
+  """An experiment.run that trains nothing: records the folder and writes a result."""
+  def run(config, point_dir):
+    calls.append(os.path.basename(point_dir))
+    metrics = {m: config.rsir.tau / 100 for m in sweep.METRICS}
+    result = {"test": metrics, "valid": metrics}
+    os.makedirs(point_dir)
+    with open(os.path.join(point_dir, "results.json"), "w") as f:
+      json.dump(result, f)
+    return result
+  return run
+
+
+def test_sweep_only_runs_the_matching_points_and_keeps_finished_ones(tmp_path, monkeypatch):
+  c = tiny.tiny_config()
+  points = sweep.parse_grid("rsir.tau=5,20;seed=0,1", c)
+  assert sweep.parse_filter("seed=1; rsir.tau=5,7", c) == {"seed": [1], "rsir.tau": [5, 7]}
+  assert sweep.parse_filter(" ", c) == {}
+  calls = []
+  monkeypatch.setattr(experiment, "run", _fake_run(calls))
+  workdir = str(tmp_path / "s")
+  results = sweep.run_sweep(c, points, workdir, only="seed=1")
+  assert calls == ["rsir.tau=5,seed=1", "rsir.tau=20,seed=1"] and len(results) == 2
+  sweep.run_sweep(c, points, workdir, only="rsir.tau=5")  # seed 1's point: finished earlier
+  assert calls[2:] == ["rsir.tau=5,seed=0"]
+  with open(os.path.join(workdir, "sweep.csv")) as f:
+    assert len(f.read().splitlines()) == 1 + 3  # every finished point, in the grid's order
+  with pytest.raises(sweep.SweepError, match="matches none of the 4 points"):
+    sweep.run_sweep(c, points, workdir, only="seed=7")
+  with pytest.raises(sweep.SweepError, match="'x' for seed is not a int"):
+    sweep.parse_filter("seed=x", c)
+  with pytest.raises(sweep.SweepError, match="it needs --sweep"):
+    cli.run(c, "configs/x.py", workdir, spec="", only="seed=1")
+
+
+def test_sweep_only_refuses_a_point_whose_shared_round0_is_left_out(tmp_path, monkeypatch):
+  c = tiny.tiny_rsir_config()
+  points = [{"rsir.tau": 5}, {"rsir.tau": 20}]  # the second takes the first's round 0
+  monkeypatch.setattr(experiment, "run", _fake_run([]))
+  with pytest.raises(sweep.SweepError, match="from point rsir.tau=5, which --sweep_only"):
+    sweep.run_sweep(c, points, str(tmp_path / "s"), only="rsir.tau=20")
+  sweep.run_sweep(c, points, str(tmp_path / "s"), only="rsir.tau=5")
+  assert len(sweep.run_sweep(c, points, str(tmp_path / "s"), only="rsir.tau=20")) == 2
 
 
 def test_an_rsir_sweep_trains_the_shared_round0_once(tmp_path):
