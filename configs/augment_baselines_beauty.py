@@ -10,13 +10,16 @@ model is trained from scratch on the result:
             model's embeddings), 1 copy per row;
 
 the two heuristics cut to the number of rows RSIR added for that backbone and seed
-(rsir.match_rows), so the comparison is at matched data. Everything else is equal.
+(rsir.match_rows), and again to the number of interactions it added (rsir.match_by: RSIR's
+rows are shorter than the heuristics' copies, so equal rows are not equal data). Everything
+else is equal.
 
   python launch.py --config=configs/augment_baselines_beauty.py --sweep=config \\
       --workdir=runs/augment_baselines_beauty
   python launch.py --config=configs/augment_baselines_beauty.py:smoke --sweep=config
+  ... --sweep_only='seed=1;model.name=sasrec'       # a part of the grid
 
-Presets: '' (above: 24 points, 32 trainings; SASRec's three points of one seed took 45
+Presets: '' (above: 40 points, 48 trainings; SASRec's three points of one seed took 45
 minutes on 2 cores, CL4SRec's epochs are 1.7 times as long and it needs more of them: the
 grid is several hours); 'smoke' (a small model for 3 epochs, seed 0 only).
 
@@ -30,6 +33,7 @@ from rsir_jax.default_config import apply_preset, get_base_config, paper_setup
 
 BACKBONES = ("sasrec", "cl4srec", "gru4rec", "hstu")
 GENERATORS = ("rsir", "reorder", "insert")
+MATCH_BY = ("rows", "interactions")
 
 
 def get_config(preset: str = ""):
@@ -44,14 +48,18 @@ def get_config(preset: str = ""):
 
 def get_sweep(preset: str = ""):
   """Per seed and backbone: the RSIR point first (it trains the shared round 0, and the
-  heuristics match its number of new rows), then each heuristic at one copy per row."""
+  heuristics match its numbers of new rows), then each heuristic at one copy per row, cut to
+  RSIR's rows, then to its interactions."""
   seeds = (0,) if preset == "smoke" else (0, 1)
   points = []
   for seed in seeds:
     for name in BACKBONES:
-      for generator in GENERATORS:
-        point = {"seed": seed, "model.name": name, "rsir.generator": generator}
-        if generator != "rsir":
-          point.update({"rsir.m": 1, "rsir.match_rows": True})
-        points.append(point)
+      points.append({"seed": seed, "model.name": name, "rsir.generator": "rsir"})
+      for match_by in MATCH_BY:
+        for generator in GENERATORS[1:]:
+          point = {"seed": seed, "model.name": name, "rsir.generator": generator,
+                   "rsir.m": 1, "rsir.match_rows": True}
+          if match_by != "rows":  # the rows points keep the names their folders have
+            point["rsir.match_by"] = match_by
+          points.append(point)
   return points

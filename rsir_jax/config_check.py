@@ -142,6 +142,8 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
            "must be True or False")
   _require(not r.match_rows or r.round0_dir, "rsir.match_rows", r.match_rows,
            "needs rsir.round0_dir (the run whose numbers of new rows are matched)")
+  _require(r.match_by in ("rows", "interactions"), "rsir.match_by", r.match_by,
+           "must be 'rows' or 'interactions'")
   _require(r.generator == "rsir" or not (r.generator_dim or r.generator_layers),
            "rsir.generator", r.generator,
            "a separate generator model (rsir.generator_dim / generator_layers) is RSIR's only")

@@ -98,6 +98,10 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         in rsir.round0_dir added (a random subset), to compare generators at
                         matched numbers of rows (in a sweep, the point whose round 0 it
                         shares: put the RSIR point first).
+  rsir.match_by         What match_rows matches: 'rows' (the number of new rows) or
+                        'interactions' (their total length: a heuristic's copies keep their
+                        source's length, RSIR's rows are shorter, so equal rows are not equal
+                        data).
 """
 
 import ml_collections
@@ -200,6 +204,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.insert_rate = 0.4
   c.rsir.crop_rate = 0.6
   c.rsir.match_rows = False
+  c.rsir.match_by = "rows"
   return c
 
 

@@ -124,3 +124,17 @@ def match_rows(new_rows: list[np.ndarray], target: int, key: jax.Array
   seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
   keep = np.sort(np.random.default_rng(seed).choice(len(new_rows), target, replace=False))
   return [new_rows[i] for i in keep]
+
+
+def match_interactions(new_rows: list[np.ndarray], target: int, key: jax.Array
+                       ) -> list[np.ndarray]:
+  """A uniform random subset of `new_rows` (drawn from `key`, kept in their order) holding at
+  most `target` interactions: rows are taken in a random order while the total stays within
+  `target` (to compare augmenters at the number of items another generator added)."""
+  lengths_N = np.array([len(row) for row in new_rows], np.int64)
+  if lengths_N.sum() <= target:
+    return new_rows
+  seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
+  order_N = np.random.default_rng(seed).permutation(len(new_rows))
+  count = int(np.searchsorted(np.cumsum(lengths_N[order_N]), target, side="right"))
+  return [new_rows[i] for i in np.sort(order_N[:count])]

@@ -176,9 +176,9 @@ def _heuristic_round(setup: Setup, data: Data, synthetic: list, params, k: int,
 
 def _match_rows(setup: Setup, new_rows: list, counts: dict, k: int, files: RoundFiles
                 ) -> tuple[list, dict]:
-  """With rsir.match_rows: at most as many new rows as round k of the run in
-  rsir.round0_dir added (a random subset, drawn from the round's generation key), the
-  counts updated."""
+  """With rsir.match_rows: a random subset (drawn from the round's generation key) of the new
+  rows, holding at most as many rows (rsir.match_by='rows') or interactions ('interactions')
+  as round k of the run in rsir.round0_dir added; the counts updated."""
   r = setup.config.rsir
   if not r.match_rows:
     return new_rows, counts
@@ -186,10 +186,12 @@ def _match_rows(setup: Setup, new_rows: list, counts: dict, k: int, files: Round
   if not os.path.exists(path):
     raise workdir_lib.WorkdirError(
         f"rsir.match_rows: {path} does not exist; finish round {k} of that run first")
-  target = read_json(path)["generation"]["rows_added"]
+  added = read_json(path)["generation"]
+  target = added["rows_added" if r.match_by == "rows" else "interactions_added"]
   key = jax.random.fold_in(jax.random.fold_in(setup.keys.generate, k), 1)
-  kept = heuristics.match_rows(new_rows, target, key)
-  return kept, {**counts, "rows_before_matching": len(new_rows), "rows_target": target,
-                "rows_added": len(kept),
+  match = heuristics.match_rows if r.match_by == "rows" else heuristics.match_interactions
+  kept = match(new_rows, target, key)
+  return kept, {**counts, "rows_before_matching": len(new_rows),
+                f"{r.match_by}_target": target, "rows_added": len(kept),
                 "interactions_added": int(sum(len(row) for row in kept)),
                 "mean_added_length": float(np.mean([len(row) for row in kept])) if kept else 0.0}

@@ -147,6 +147,18 @@ def test_match_rows_keeps_a_seeded_subset_in_order():
   assert heuristics.match_rows(rows, 30, jax.random.key(0)) is rows
 
 
+def test_match_interactions_keeps_a_seeded_subset_within_the_total():
+  rows = [np.arange(1, 2 + i % 5) for i in range(40)]  # lengths 1..5
+  kept = heuristics.match_interactions(rows, 37, jax.random.key(3))
+  total = sum(len(r) for r in kept)
+  assert 37 - 5 < total <= 37 and len(kept) < len(rows)
+  ids = [next(i for i, r in enumerate(rows) if r is k) for k in kept]
+  assert ids == sorted(ids)  # in their order
+  again = heuristics.match_interactions(rows, 37, jax.random.key(3))
+  assert [r is a for r, a in zip(kept, again)] == [True] * len(kept)
+  assert heuristics.match_interactions(rows, 10**6, jax.random.key(3)) is rows
+
+
 def _round_config(generator, **rsir):
   return tiny.tiny_config({"rsir.rounds": 1, "rsir.generator": generator,
                            "data.bucket_lengths": (12,), "train.max_epochs": 1,
@@ -168,6 +180,7 @@ def test_a_heuristic_round_end_to_end_and_matched_to_another_run(tiny_data, tmp_
   with open(marker_path) as f:
     marker = json.load(f)
   marker["generation"]["rows_added"] = target
+  marker["generation"]["interactions_added"] = 4 * target
   with open(marker_path, "w") as f:
     json.dump(marker, f)
   with open(tmp_path / "fake" / "config.json", "w") as f:  # as experiment.run writes it
@@ -180,6 +193,13 @@ def test_a_heuristic_round_end_to_end_and_matched_to_another_run(tiny_data, tmp_
   gen = entries[0]["generation"]
   assert entries[0]["trained_in"] == "../fake/round_0/train"
   assert gen["rows_before_matching"] > target and gen["rows_added"] == target
+  # ... and matched by interactions: at most 200, short of it by less than one row.
+  config.rsir.match_by = "interactions"
+  os.makedirs(tmp_path / "by_items")
+  gen = rounds.run_rounds(tiny.resolve(config, tiny_data), tiny_data,
+                          str(tmp_path / "by_items"))[0]["generation"]
+  assert gen["interactions_target"] == 4 * target
+  assert 4 * target - config.model.max_len < gen["interactions_added"] <= 4 * target
   os.remove(marker_path)
   with pytest.raises(WorkdirError, match="finish round 0"):
     rounds.run_rounds(tiny.resolve(config, tiny_data), tiny_data, str(tmp_path / "other"))

@@ -178,6 +178,7 @@ def test_paper_configs_hold_the_authors_values_and_share_round0_per_seed():
     ({"rsir.generator": "shuffle"}, "config.rsir.generator='shuffle'"),
     ({"rsir.generator": "reorder", "rsir.reorder_rate": 1.5}, "config.rsir.reorder_rate=1.5"),
     ({"rsir.match_rows": True}, "needs rsir.round0_dir"),
+    ({"rsir.match_by": "items"}, "config.rsir.match_by='items'"),
     ({"rsir.generator": "insert", "rsir.generator_dim": 16}, "RSIR's only"),
     ({"model.name": "cl4srec", "model.cl_temperature": 0.0}, "config.model.cl_temperature"),
     ({"model.name": "cl4srec", "model.cl_mask": -0.1}, "config.model.cl_mask"),
