@@ -29,37 +29,13 @@ of rows (but 53 to 63% more interactions). Tables: docs/results.md, section 12 (
 from the sweep's files: python -m rsir_jax.report).
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config, paper_setup
-
-BACKBONES = ("sasrec", "cl4srec", "gru4rec", "hstu")
-GENERATORS = ("rsir", "reorder", "insert")
-MATCH_BY = ("rows", "interactions")
+from rsir_jax.default_config import augment_baselines, augment_baselines_sweep, get_base_config
 
 
 def get_config(preset: str = ""):
-  c = paper_setup(get_base_config())
-  c.data.name = "beauty"
-  c.rsir.rounds, c.rsir.m, c.rsir.p, c.rsir.tau = 1, 5, 0.5, 20
-  c = apply_preset(c, preset)
-  if preset == "smoke":
-    c.train.max_epochs, c.rsir.m = 3, 1
-  return c
+  return augment_baselines(get_base_config(), "beauty", preset)
 
 
 def get_sweep(preset: str = ""):
-  """Per seed and backbone: the RSIR point first (it trains the shared round 0, and the
-  heuristics match its numbers of new rows), then each heuristic at one copy per row, cut to
-  RSIR's rows, then to its interactions."""
-  seeds = (0,) if preset == "smoke" else (0, 1)
-  points = []
-  for seed in seeds:
-    for name in BACKBONES:
-      points.append({"seed": seed, "model.name": name, "rsir.generator": "rsir"})
-      for match_by in MATCH_BY:
-        for generator in GENERATORS[1:]:
-          point = {"seed": seed, "model.name": name, "rsir.generator": generator,
-                   "rsir.m": 1, "rsir.match_rows": True}
-          if match_by != "rows":  # the rows points keep the names their folders have
-            point["rsir.match_by"] = match_by
-          points.append(point)
-  return points
+  """See default_config.augment_baselines_sweep; the smoke preset runs seed 0 only."""
+  return augment_baselines_sweep((0,) if preset == "smoke" else (0, 1))

@@ -305,6 +305,43 @@ def paper_sweep(seeds, preset: str = "") -> list[dict]:
   return [dict(v, seed=s) for s in seeds for v in variants]
 
 
+AUGMENT_BACKBONES = ("sasrec", "cl4srec", "gru4rec", "hstu")
+AUGMENT_GENERATORS = ("reorder", "insert")
+AUGMENT_MATCH_BY = ("rows", "interactions")
+
+
+def augment_baselines(c: ml_collections.ConfigDict, dataset: str,
+                      preset: str = "") -> ml_collections.ConfigDict:
+  """The config of configs/augment_baselines_*.py: the paper's training setup on `dataset`,
+  one RSIR round at tau 20, m 5, p 0.5 (the heuristic points set m = 1)."""
+  c = paper_setup(c)
+  c.data.name = dataset
+  c.rsir.rounds, c.rsir.m, c.rsir.p, c.rsir.tau = 1, 5, 0.5, 20
+  c = apply_preset(c, preset)
+  if preset == "smoke":
+    c.train.max_epochs, c.rsir.m = 3, 1
+  return c
+
+
+def augment_baselines_sweep(seeds) -> list[dict]:
+  """The sweep points of configs/augment_baselines_*.py. Per seed and backbone: the RSIR
+  point first (it trains the shared round 0, and the heuristics match its numbers of new
+  rows), then each heuristic at one copy per row, cut to RSIR's rows, then to its
+  interactions."""
+  points = []
+  for seed in seeds:
+    for name in AUGMENT_BACKBONES:
+      points.append({"seed": seed, "model.name": name, "rsir.generator": "rsir"})
+      for match_by in AUGMENT_MATCH_BY:
+        for generator in AUGMENT_GENERATORS:
+          point = {"seed": seed, "model.name": name, "rsir.generator": generator,
+                   "rsir.m": 1, "rsir.match_rows": True}
+          if match_by != "rows":  # the rows points keep the names their folders have
+            point["rsir.match_by"] = match_by
+          points.append(point)
+  return points
+
+
 def apply_preset(c: ml_collections.ConfigDict, preset: str | None) -> ml_collections.ConfigDict:
   """Applies a named preset: '' / None (the full run), 'smoke' (a short run on the real
   data: a small one-layer model, sampled softmax, a few epochs; under a minute on a laptop
