@@ -34,21 +34,31 @@ def augment(existing_rows: Sequence[np.ndarray], rollouts, min_len: int = 3,
   counted apart), at least `min_len` items, no exact copy among themselves and, with
   dedup="all", none among `existing_rows` (dedup="new", the authors' rule: a trajectory equal
   to an existing row is added again). Returns (new rows, counts)."""
+  kept, counts = new_row_index(existing_rows, rollouts, min_len, dedup)
+  new_rows = [np.ascontiguousarray(rollouts.items[i][:rollouts.lengths[i]], dtype=np.int32)
+              for i in kept]
+  return new_rows, {**counts, **added_counts(new_rows)}
+
+
+def new_row_index(existing_rows: Sequence[np.ndarray], rollouts, min_len: int = 3,
+                  dedup: str = "all") -> tuple[np.ndarray, dict]:
+  """`augment`'s choice as the indices of the kept rollouts (ascending), and the counts
+  about all of them (without the added_counts of the kept ones)."""
   if dedup not in DEDUP:
     raise ValueError(f"rsir.dedup={dedup!r} is not one of {DEDUP}")
   existing = {np.asarray(r, np.int32).tobytes() for r in existing_rows}
-  new_rows, seen = [], set()
+  kept, seen = [], set()
   counts = dict.fromkeys(("no_generated_item", "too_short", "duplicates_within",
                           "duplicates_of_existing"), 0)
-  for row, n, forced in zip(rollouts.items, rollouts.lengths, rollouts.num_forced):
+  for i, (row, n, forced) in enumerate(zip(rollouts.items, rollouts.lengths,
+                                           rollouts.num_forced)):
     if n <= forced:
       counts["no_generated_item"] += 1
       continue
     if n < min_len:
       counts["too_short"] += 1
       continue
-    traj = np.ascontiguousarray(row[:n], dtype=np.int32)
-    key = traj.tobytes()
+    key = np.ascontiguousarray(row[:n], dtype=np.int32).tobytes()
     if key in seen:
       counts["duplicates_within"] += 1
       continue
@@ -57,19 +67,23 @@ def augment(existing_rows: Sequence[np.ndarray], rollouts, min_len: int = 3,
       if dedup == "all":
         continue
     seen.add(key)
-    new_rows.append(traj)
+    kept.append(i)
   lengths, reasons = np.asarray(rollouts.lengths), np.asarray(rollouts.reasons)
-  return new_rows, {
+  return np.array(kept, np.int64), {
       "trajectories": int(len(lengths)),
       "stop_reasons": {name: int(np.sum(reasons == code))
                        for code, name in sampler.STOP_REASONS.items()},
       "mean_length": float(np.mean(lengths)) if len(lengths) else 0.0,
       "check_pass_rate": check_pass_rates(np.asarray(rollouts.checks_passed), reasons),
       **counts,
-      "rows_added": len(new_rows),
-      "interactions_added": int(sum(len(r) for r in new_rows)),
-      "mean_added_length": float(np.mean([len(r) for r in new_rows])) if new_rows else 0.0,
   }
+
+
+def added_counts(new_rows: Sequence[np.ndarray]) -> dict:
+  """rows_added, interactions_added and mean_added_length of a round's new rows."""
+  return {"rows_added": len(new_rows),
+          "interactions_added": int(sum(len(r) for r in new_rows)),
+          "mean_added_length": float(np.mean([len(r) for r in new_rows])) if new_rows else 0.0}
 
 
 def data_counts(real_rows: Sequence[np.ndarray], synthetic_rows: Sequence[np.ndarray],

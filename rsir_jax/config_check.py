@@ -14,6 +14,7 @@ from rsir_jax.data.download import DATASETS
 from rsir_jax.errors import UserError
 from rsir_jax.heuristics import GENERATORS
 from rsir_jax.losses import LOSSES, NEGATIVES
+from rsir_jax.selection import SELECT
 from rsir_jax.train_step import RNGS, SCHEDULES
 
 FORMATS = ("auto", "seq", "pairs")
@@ -144,6 +145,11 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
            "needs rsir.round0_dir (the run whose numbers of new rows are matched)")
   _require(r.match_by in ("rows", "interactions"), "rsir.match_by", r.match_by,
            "must be 'rows' or 'interactions'")
+  _require(isinstance(r.cap, int) and r.cap >= 0, "rsir.cap", r.cap,
+           "must be an integer >= 0 (0: no cap)")
+  _require(r.select in SELECT, "rsir.select", r.select, f"must be one of {SELECT}")
+  _require(isinstance(r.select_draws, int) and r.select_draws >= 2, "rsir.select_draws",
+           r.select_draws, "must be an integer >= 2 (dropout draws whose variance is taken)")
   _require(r.generator == "rsir" or not (r.generator_dim or r.generator_layers),
            "rsir.generator", r.generator,
            "a separate generator model (rsir.generator_dim / generator_layers) is RSIR's only")

@@ -102,6 +102,15 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         'interactions' (their total length: a heuristic's copies keep their
                         source's length, RSIR's rows are shorter, so equal rows are not equal
                         data).
+  rsir.cap              > 0: each real user keeps at most this many of a round's new rows (a
+                        synthetic row belongs to the real user its source descends from); 0:
+                        every row is kept (the paper).
+  rsir.select           which rows a capped user keeps (selection.py): first (in generation
+                        order), random, margin (the widest fidelity margin: the best unused
+                        source item ranks furthest inside the top tau at the row's tightest
+                        context), disagreement (the largest MC-dropout variance of the model's
+                        log-probabilities of the row's items over rsir.select_draws draws;
+                        needs a model with dropout).
 """
 
 import ml_collections
@@ -205,6 +214,9 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.crop_rate = 0.6
   c.rsir.match_rows = False
   c.rsir.match_by = "rows"
+  c.rsir.cap = 0
+  c.rsir.select = "first"
+  c.rsir.select_draws = 4
   return c
 
 

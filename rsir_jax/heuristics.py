@@ -115,26 +115,19 @@ def generate_round(kind: str, rate: float, rows: Sequence[np.ndarray], copies: i
                               zeros, np.repeat(eligible, copies), seconds)
 
 
-def match_rows(new_rows: list[np.ndarray], target: int, key: jax.Array
-               ) -> list[np.ndarray]:
-  """At most `target` of `new_rows`: a uniform subset drawn from `key`, in their order (to
-  compare augmenters at the number of rows another generator added)."""
-  if len(new_rows) <= target:
-    return new_rows
-  seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
-  keep = np.sort(np.random.default_rng(seed).choice(len(new_rows), target, replace=False))
-  return [new_rows[i] for i in keep]
-
-
-def match_interactions(new_rows: list[np.ndarray], target: int, key: jax.Array
-                       ) -> list[np.ndarray]:
-  """A uniform random subset of `new_rows` (drawn from `key`, kept in their order) holding at
-  most `target` interactions: rows are taken in a random order while the total stays within
-  `target` (to compare augmenters at the number of items another generator added)."""
-  lengths_N = np.array([len(row) for row in new_rows], np.int64)
-  if lengths_N.sum() <= target:
-    return new_rows
-  seed = int(jax.random.randint(key, (), 0, 2**31 - 1))
-  order_N = np.random.default_rng(seed).permutation(len(new_rows))
+def match_index(lengths_N: np.ndarray, target: int, key: jax.Array, by: str = "rows"
+                ) -> np.ndarray:
+  """Indices (ascending) of a uniform random subset, drawn from `key`, of rows with lengths
+  `lengths_N`, holding at most `target` rows (by='rows') or interactions (by='interactions':
+  rows taken in a random order while the total stays within `target`), to compare augmenters
+  at the amount of data another generator added."""
+  lengths_N = np.asarray(lengths_N, np.int64)
+  n = len(lengths_N)
+  if (n if by == "rows" else int(lengths_N.sum())) <= target:
+    return np.arange(n)
+  rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2**31 - 1)))
+  if by == "rows":
+    return np.sort(rng.choice(n, target, replace=False))
+  order_N = rng.permutation(n)
   count = int(np.searchsorted(np.cumsum(lengths_N[order_N]), target, side="right"))
-  return [new_rows[i] for i in np.sort(order_N[:count])]
+  return np.sort(order_N[:count])

@@ -1,7 +1,8 @@
 """The files of an RSIR run's workdir (see docs/design.md for the layout and resume rules):
 where each round keeps its data and marker, and the run's summary tables.
 
-  round_<k>/dataset.npz   the synthetic rows of D_k, in the data file's item ids (k >= 1)
+  round_<k>/dataset.npz   the synthetic rows of D_k, in the data file's item ids, and the real
+                          training row each descends from (k >= 1)
   round_<k>/train/        round k's training (trainer.fit's workdir), unless it reused a model
   round_<k>/generator/    the weak-to-strong generator's training
   round_<k>/generation/   finished generation chunks (removed once the round is durable)
@@ -52,13 +53,25 @@ class RoundFiles:
       flat, offsets = f["flat"], f["offsets"]
     return self.item_ids.to_internal([flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])])
 
-  def save_synthetic_rows(self, k: int, rows: list[np.ndarray]) -> None:
-    """Stores D_k's synthetic rows as one flat array and offsets, in the file's item ids."""
+  def synthetic_owners(self, k: int) -> np.ndarray:
+    """Per synthetic row of D_k, the index of the real training row it descends from (-1 for
+    every row of a file written before owners were recorded)."""
+    if k == 0:
+      return np.zeros(0, np.int64)
+    with np.load(self.dir(k, "dataset.npz")) as f:
+      if "owners" in f.files:
+        return f["owners"].astype(np.int64)
+      return np.full(len(f["offsets"]) - 1, -1, np.int64)
+
+  def save_synthetic_rows(self, k: int, rows: list[np.ndarray], owners: np.ndarray) -> None:
+    """Stores D_k's synthetic rows as one flat array and offsets, in the file's item ids,
+    with their owners (synthetic_owners)."""
     rows = self.item_ids.to_original(rows)
     lengths = np.array([len(r) for r in rows], np.int64)
     flat = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
     self.writer.npz(self.dir(k, "dataset.npz"), flat=flat,
-                    offsets=np.concatenate([[0], np.cumsum(lengths)]))
+                    offsets=np.concatenate([[0], np.cumsum(lengths)]),
+                    owners=np.asarray(owners, np.int64))
 
   def finish(self, k: int, entry: dict, entries: list[dict]) -> None:
     """Marks round k durable (round.json, last), drops its generation chunks and rewrites

@@ -14,11 +14,12 @@ from __future__ import annotations
 import logging
 import os
 import time
+from typing import NamedTuple
 
 import jax
 import numpy as np
 
-from rsir_jax import augment, generation, heuristics, parallel, trainer
+from rsir_jax import augment, generation, heuristics, parallel, selection, trainer
 from rsir_jax import workdir as workdir_lib
 from rsir_jax.data.load import Data
 from rsir_jax.files import read_json
@@ -35,21 +36,23 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
   r, files = setup.config.rsir, RoundFiles(workdir, setup.writer, data.item_ids)
   entries, previous = [], None  # previous: the last round's trainer.Fit (for fine-tuning)
   for k in range(r.rounds + (0 if r.generate_only else 1)):
-    synthetic, entry, fitted = files.synthetic_rows(k), files.finished_entry(k), None
+    synthetic = NewRows(files.synthetic_rows(k), files.synthetic_owners(k))
+    entry, fitted = files.finished_entry(k), None
     if entry is not None and "stopped" in entry:  # a finished run that hit the growth cap
       entries.append(entry)
       break
     generates = k < r.rounds and (entry is None or "generation" not in entry)
     if entry is None:
-      fitted, entry = train_round(setup, data, synthetic, k, files,
+      fitted, entry = train_round(setup, data, synthetic.rows, k, files,
                                   entries[-1] if entries else None, previous)
     elif generates or (r.finetune and k < r.rounds):  # its model is needed again
       fitted = trainer.restore_best(setup, files.training_dir(entry))
     if generates:
-      new_rows, generated = generate_round(setup, data, synthetic, fitted.params, k, files)
+      new, generated = generate_round(setup, data, synthetic, fitted.params, k, files)
       entry = {**entry, **generated, "time_s": {**entry["time_s"], **generated["time_s"]}}
-      files.save_synthetic_rows(k + 1, synthetic + new_rows)
-      entry = _growth_cap(setup, data, entry, len(synthetic) + len(new_rows))
+      files.save_synthetic_rows(k + 1, synthetic.rows + new.rows,
+                                np.concatenate([synthetic.owners, new.owners]))
+      entry = _growth_cap(setup, data, entry, len(synthetic.rows) + len(new.rows))
     parallel.sync(f"round {k} data written")  # every process reads round k + 1's data
     entries.append(entry)
     files.finish(k, entry, entries)
@@ -114,15 +117,20 @@ def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundF
   return fitted, entry
 
 
-def generate_round(setup: Setup, data: Data, synthetic: list, params, k: int,
-                   files: RoundFiles) -> tuple[list[np.ndarray], dict]:
+class NewRows(NamedTuple):
+  """A round's new rows and, per row, its owner: the index of the real training row it
+  descends from (its source's owner; -1 where a run older than owner tracking lost it)."""
+  rows: list
+  owners: np.ndarray
+
+
+def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
+                   files: RoundFiles) -> tuple[NewRows, dict]:
   """Generates from round k's model (or from a weak-to-strong generator trained on D_k, or
   with a heuristic augmenter: rsir.generator) and keeps the new rows; returns them and the
   entry's generation part (counts, phase times)."""
   r, part, times = setup.config.rsir, {}, {}
-  if r.generator != "rsir":
-    return _heuristic_round(setup, data, synthetic, params, k, files)
-  rows_k = list(data.split.train) + synthetic
+  rows_k = list(data.split.train) + synthetic.rows
   gen_setup = setup.generator or setup
   if setup.generator is not None:
     gen_fit = trainer.fit(setup.generator, rows_k, files.dir(k, "generator"))
@@ -131,57 +139,78 @@ def generate_round(setup: Setup, data: Data, synthetic: list, params, k: int,
     times["generator_train"] = gen_fit.results["wall_time_s"]
   # The paper generates from every row of D_k; sources='real' keeps to the real users, so a
   # synthetic row is never extended again. A source's items are its target set T: the whole
-  # row, or (targets='input', the authors') every item but its last.
-  sources = rows_k if r.sources == "all" else data.split.train
-  if r.targets == "input":
-    sources = [s[:-1] for s in sources]
-  out = generation.generate_round(
-      params, gen_setup.model, setup.sampling, sources, r.m,
-      jax.random.fold_in(setup.keys.generate, k), r.chunk_size, files.dir(k, "generation"),
-      mesh=setup.mesh, slots=r.slots, writer=setup.writer)
+  # row, or (targets='input', the authors') every item but its last (RSIR only).
+  sources = rows_k if r.sources == "all" else list(data.split.train)
+  owners = np.arange(len(sources))
+  if r.sources == "all":
+    owners[len(data.split.train):] = synthetic.owners
+  if r.generator == "rsir":
+    if r.targets == "input":
+      sources = [s[:-1] for s in sources]
+    out = generation.generate_round(
+        params, gen_setup.model, setup.sampling, sources, r.m,
+        jax.random.fold_in(setup.keys.generate, k), r.chunk_size, files.dir(k, "generation"),
+        mesh=setup.mesh, slots=r.slots, writer=setup.writer)
+  else:
+    table = setup.model.item_table(params) if r.generator == "insert" else None
+    out = heuristics.generate_round(
+        r.generator, r[_RATE_FIELD[r.generator]], sources, r.m,
+        jax.random.fold_in(setup.keys.generate, k), setup.sampling.max_len, table, r.chunk_size)
   times["generate"] = out.seconds
   t0 = time.perf_counter()
-  new_rows, counts = augment.augment(rows_k, out, r.min_len, r.dedup)
-  real = data.split.train if r.targets == "row" else [s[:-1] for s in data.split.train]
-  counts["real_first_check_pass_rate"] = generation.first_check_pass_rate(
-      params, gen_setup.model, setup.sampling, real)
+  kept, counts = augment.new_row_index(rows_k, out, r.min_len, r.dedup)
+  new = NewRows([np.ascontiguousarray(out.items[i][:out.lengths[i]], dtype=np.int32)
+                 for i in kept], owners[out.source_of[kept]])
+  counts.update(augment.added_counts(new.rows))
+  new, counts = _cap(setup, gen_setup.model, params, new, [sources[j] for j in out.source_of[kept]],
+                     counts, k)
+  new, counts = _match_rows(setup, new, counts, k, files)
+  if r.generator == "rsir":
+    real = data.split.train if r.targets == "row" else [s[:-1] for s in data.split.train]
+    counts["real_first_check_pass_rate"] = generation.first_check_pass_rate(
+        params, gen_setup.model, setup.sampling, real)
+  else:
+    counts["generator"] = r.generator
   times["augment"] = time.perf_counter() - t0
-  new_rows, counts = _match_rows(setup, new_rows, counts, k, files)
-  log.info("round %d generation: %s", k, counts)
-  return new_rows, {**part, "generation": counts, "time_s": times}
+  log.info("round %d %s: %s", k, r.generator, counts)
+  return new, {**part, "generation": counts, "time_s": times}
 
 
 _RATE_FIELD = {"reorder": "reorder_rate", "insert": "insert_rate", "crop": "crop_rate"}
 
 
-def _heuristic_round(setup: Setup, data: Data, synthetic: list, params, k: int,
-                     files: RoundFiles) -> tuple[list[np.ndarray], dict]:
-  """generate_round for a data-augmentation baseline (heuristics.py): rsir.m edited copies
-  of every source, filtered, de-duplicated and counted as RSIR's trajectories are."""
+def _subset(new: NewRows, index: np.ndarray) -> NewRows:
+  return NewRows([new.rows[i] for i in index], new.owners[index])
+
+
+def _cap(setup: Setup, model, params, new: NewRows, sources: list, counts: dict, k: int
+         ) -> tuple[NewRows, dict]:
+  """With rsir.cap > 0: each real user keeps at most rsir.cap of the round's new rows, the
+  best by rsir.select (selection.py; `sources`: each new row's source, `model` and `params`
+  the generator's); the counts updated."""
   r = setup.config.rsir
-  rows_k = list(data.split.train) + synthetic
-  sources = rows_k if r.sources == "all" else data.split.train
-  table = setup.model.item_table(params) if r.generator == "insert" else None
-  out = heuristics.generate_round(
-      r.generator, r[_RATE_FIELD[r.generator]], sources, r.m,
-      jax.random.fold_in(setup.keys.generate, k), setup.sampling.max_len, table, r.chunk_size)
-  t0 = time.perf_counter()
-  new_rows, counts = augment.augment(rows_k, out, r.min_len, r.dedup)
-  new_rows, counts = _match_rows(setup, new_rows, counts, k, files)
-  counts["generator"] = r.generator
-  log.info("round %d %s: %s", k, r.generator, counts)
-  return new_rows, {"generation": counts,
-                    "time_s": {"generate": out.seconds, "augment": time.perf_counter() - t0}}
+  if not r.cap:
+    return new, counts
+  if np.any(new.owners < 0):
+    raise workdir_lib.WorkdirError(
+        "rsir.cap: this run's synthetic rows predate owner tracking, so their real users are "
+        "unknown; use rsir.sources=real or start a new run")
+  key = jax.random.fold_in(jax.random.fold_in(setup.keys.generate, k), 2)
+  score_N = selection.scores(r.select, params, model, sources, new.rows, key, r.tau,
+                             setup.sampling.max_len, r.select_draws)
+  capped = _subset(new, selection.cap_per_owner(new.owners, score_N, r.cap))
+  return capped, {**counts, "rows_before_cap": len(new.rows),
+                  **augment.added_counts(capped.rows)}
 
 
-def _match_rows(setup: Setup, new_rows: list, counts: dict, k: int, files: RoundFiles
-                ) -> tuple[list, dict]:
+def _match_rows(setup: Setup, new: NewRows, counts: dict, k: int, files: RoundFiles
+                ) -> tuple[NewRows, dict]:
   """With rsir.match_rows: a random subset (drawn from the round's generation key) of the new
   rows, holding at most as many rows (rsir.match_by='rows') or interactions ('interactions')
   as round k of the run in rsir.round0_dir added; the counts updated."""
   r = setup.config.rsir
   if not r.match_rows:
-    return new_rows, counts
+    return new, counts
   path = os.path.join(files.workdir, r.round0_dir, f"round_{k}", "round.json")
   if not os.path.exists(path):
     raise workdir_lib.WorkdirError(
@@ -189,9 +218,7 @@ def _match_rows(setup: Setup, new_rows: list, counts: dict, k: int, files: Round
   added = read_json(path)["generation"]
   target = added["rows_added" if r.match_by == "rows" else "interactions_added"]
   key = jax.random.fold_in(jax.random.fold_in(setup.keys.generate, k), 1)
-  match = heuristics.match_rows if r.match_by == "rows" else heuristics.match_interactions
-  kept = match(new_rows, target, key)
-  return kept, {**counts, "rows_before_matching": len(new_rows),
-                f"{r.match_by}_target": target, "rows_added": len(kept),
-                "interactions_added": int(sum(len(row) for row in kept)),
-                "mean_added_length": float(np.mean([len(row) for row in kept])) if kept else 0.0}
+  matched = _subset(new, heuristics.match_index([len(row) for row in new.rows], target, key,
+                                                r.match_by))
+  return matched, {**counts, "rows_before_matching": len(new.rows),
+                   f"{r.match_by}_target": target, **augment.added_counts(matched.rows)}

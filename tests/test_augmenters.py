@@ -137,26 +137,22 @@ def test_generate_round_draws_only_allowed_items_deterministically(kind):
     heuristics.generate_round("rsir", 0.5, rows, 1, jax.random.key(0), W)
 
 
-def test_match_rows_keeps_a_seeded_subset_in_order():
-  rows = [np.array([i, i + 1]) for i in range(20)]
-  kept = heuristics.match_rows(rows, 7, jax.random.key(0))
-  assert len(kept) == 7
-  firsts = [int(r[0]) for r in kept]
-  assert firsts == sorted(firsts)
-  assert [int(r[0]) for r in heuristics.match_rows(rows, 7, jax.random.key(0))] == firsts
-  assert heuristics.match_rows(rows, 30, jax.random.key(0)) is rows
+def test_match_index_keeps_a_seeded_subset_of_rows_in_order():
+  lengths = np.full(20, 2)
+  kept = heuristics.match_index(lengths, 7, jax.random.key(0))
+  assert len(kept) == 7 and kept.tolist() == sorted(kept.tolist())
+  assert heuristics.match_index(lengths, 7, jax.random.key(0)).tolist() == kept.tolist()
+  assert heuristics.match_index(lengths, 7, jax.random.key(1)).tolist() != kept.tolist()
+  assert heuristics.match_index(lengths, 30, jax.random.key(0)).tolist() == list(range(20))
 
 
-def test_match_interactions_keeps_a_seeded_subset_within_the_total():
-  rows = [np.arange(1, 2 + i % 5) for i in range(40)]  # lengths 1..5
-  kept = heuristics.match_interactions(rows, 37, jax.random.key(3))
-  total = sum(len(r) for r in kept)
-  assert 37 - 5 < total <= 37 and len(kept) < len(rows)
-  ids = [next(i for i, r in enumerate(rows) if r is k) for k in kept]
-  assert ids == sorted(ids)  # in their order
-  again = heuristics.match_interactions(rows, 37, jax.random.key(3))
-  assert [r is a for r, a in zip(kept, again)] == [True] * len(kept)
-  assert heuristics.match_interactions(rows, 10**6, jax.random.key(3)) is rows
+def test_match_index_by_interactions_stays_within_the_total():
+  lengths = np.array([1 + i % 5 for i in range(40)])  # 1..5
+  kept = heuristics.match_index(lengths, 37, jax.random.key(3), by="interactions")
+  assert 37 - 5 < lengths[kept].sum() <= 37 and kept.tolist() == sorted(kept.tolist())
+  again = heuristics.match_index(lengths, 37, jax.random.key(3), by="interactions")
+  assert again.tolist() == kept.tolist()
+  assert len(heuristics.match_index(lengths, 10**6, jax.random.key(3), by="interactions")) == 40
 
 
 def _round_config(generator, **rsir):

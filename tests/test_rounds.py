@@ -65,11 +65,15 @@ def test_check_pass_rates_count_the_trajectories_that_reach_each_check():
 def test_synthetic_rows_are_stored_in_the_files_ids(tmp_path, original):
   files = RoundFiles(str(tmp_path), Writer(), ItemIds(original))
   rows = [np.array([1, 2, 3], np.int32), np.array([3], np.int32)]
-  files.save_synthetic_rows(1, rows)
+  files.save_synthetic_rows(1, rows, np.array([4, 0]))
   with np.load(tmp_path / "round_1" / "dataset.npz") as f:
     stored = f["flat"].tolist()
   assert stored == ([1, 2, 3, 3] if original is None else [7, 1000, 2_000_000_000, 2_000_000_000])
   assert [r.tolist() for r in files.synthetic_rows(1)] == [[1, 2, 3], [3]]
+  assert files.synthetic_owners(1).tolist() == [4, 0]
+  with np.load(tmp_path / "round_1" / "dataset.npz") as f:  # as written before owners were
+    np.savez(tmp_path / "round_1" / "dataset.npz", flat=f["flat"], offsets=f["offsets"])
+  assert files.synthetic_owners(1).tolist() == [-1, -1]
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +213,10 @@ def test_the_authors_target_set_leaves_out_each_rows_last_item(tiny_data, tmp_pa
   setup = tiny.resolve(config, tiny_data)
   files = RoundFiles(str(tmp_path), setup.writer, tiny_data.item_ids)
   params = setup.model.init(jax.random.key(0))
-  rows, _ = rounds.generate_round(setup, tiny_data, [], params, 0, files)
+  new, _ = rounds.generate_round(setup, tiny_data, rounds.NewRows([], np.zeros(0, int)), params,
+                                 0, files)
+  rows = new.rows
+  assert new.owners.tolist() == sorted(new.owners.tolist())  # m = 1 row per real source
   inputs = {(int(s[0]), tuple(sorted(s[:-1].tolist()))) for s in tiny_data.split.train}
   assert rows and all((int(r[0]), tuple(sorted(r.tolist()))) in inputs for r in rows)
 
@@ -223,9 +230,9 @@ def test_finetune_and_weak_to_strong_run(tiny_data, tmp_path):
 
 
 def test_a_round_that_adds_nothing_reuses_the_previous_model(tiny_data, tmp_path, monkeypatch):
-  real = augment.augment
-  monkeypatch.setattr(rounds.augment, "augment",
-                      lambda *a, **k: ([], {**real(*a, **k)[1], "rows_added": 0}))
+  real = augment.new_row_index
+  monkeypatch.setattr(rounds.augment, "new_row_index",
+                      lambda *a, **k: (np.zeros(0, np.int64), real(*a, **k)[1]))
   entries = _run(tiny.tiny_rsir_config(rounds=2), tmp_path, tiny_data)
   assert [e["trained_in"] for e in entries] == [os.path.join("round_0", "train")] * 3
   assert not os.path.exists(tmp_path / "round_1" / "train")
