@@ -106,6 +106,9 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _require(len(e.ks) > 0 and all(isinstance(k, int) and k > 0 for k in e.ks), "eval.ks", e.ks,
            "must be positive integers")
   _require(20 in e.ks, "eval.ks", e.ks, "must include 20 (early stopping uses NDCG@20)")
+  _require(isinstance(e.ensemble_rounds, int) and e.ensemble_rounds >= 0
+           and e.ensemble_rounds != 1, "eval.ensemble_rounds", e.ensemble_rounds,
+           "must be 0 (off) or an integer >= 2 (the rounds whose models are averaged)")
   _require(isinstance(c.parallel.num_devices, int) and c.parallel.num_devices >= 0,
            "parallel.num_devices", c.parallel.num_devices, "must be an integer >= 0")
   _require(isinstance(c.parallel.distributed, bool), "parallel.distributed",

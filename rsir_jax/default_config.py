@@ -49,7 +49,10 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   eval.*                batch_size, mask_history (exclude input items from the ranking),
                         also_unmasked (also log unmasked validation metrics, timed apart), ks,
                         test_each_epoch (also log each epoch's test metrics, timed apart:
-                        for time-to-quality benchmarks; selection stays on validation).
+                        for time-to-quality benchmarks; selection stays on validation),
+                        ensemble_rounds (r >= 2: from RSIR round 1 on, also evaluate the
+                        ensemble of the last r rounds' models, items ranked by their mean
+                        log-probability, reported beside the newest model alone; 0 = off).
   parallel.num_devices  devices to split batches over (0 = all; data parallel, params
                         replicated; batch sizes must be multiples of it).
   parallel.distributed  True: a multi-host run (jax.distributed.initialize); coordinator
@@ -183,6 +186,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.eval.also_unmasked = False
   c.eval.test_each_epoch = False
   c.eval.ks = (5, 10, 20)
+  c.eval.ensemble_rounds = 0
 
   c.rsir = ml_collections.ConfigDict()
   c.rsir.rounds = 0

@@ -93,6 +93,10 @@ class RoundFiles:
             + [e["data"]["rows"], e["data"]["synthetic_rows"],
                e.get("generation", {}).get("rows_added", ""), round(e["time_s"]["train"], 1),
                round(e["time_s"].get("generate", 0.0), 1)] for e in entries]
+    if any("ensemble" in e for e in entries):  # eval.ensemble_rounds: the ensemble's test
+      columns += [f"ensemble_test_{k}" for k in ks]
+      rows = [row + [e["ensemble"]["test"][k] if "ensemble" in e else "" for k in ks]
+              for row, e in zip(rows, entries)]
     self.writer.csv(os.path.join(self.workdir, "rounds.csv"), columns, rows)
     self._plot(entries)
 

@@ -45,6 +45,7 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
     if entry is None:
       fitted, entry = train_round(setup, data, synthetic.rows, k, files,
                                   entries[-1] if entries else None, previous)
+      entry = _with_ensemble(setup, fitted.params, entry, entries, files)
     elif generates or (r.finetune and k < r.rounds):  # its model is needed again
       fitted = trainer.restore_best(setup, files.training_dir(entry))
     if generates:
@@ -61,6 +62,24 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
       break
     previous = fitted
   return entries
+
+
+def _with_ensemble(setup: Setup, params, entry: dict, entries: list[dict], files: RoundFiles
+                   ) -> dict:
+  """With eval.ensemble_rounds = r >= 2, from round 1 on: `entry` with an "ensemble" part,
+  the valid and test metrics of ranking by the mean log-probability of the models of the
+  last r rounds (round k's `params` and up to r - 1 earlier rounds' best models)."""
+  r = setup.config.eval.ensemble_rounds
+  if r < 2 or not entries:
+    return entry
+  earlier = entries[-(r - 1):]
+  members = tuple(trainer.restore_best(setup, files.training_dir(e)).params
+                  for e in earlier) + (params,)
+  part = {"rounds": [e["round"] for e in earlier] + [entry["round"]],
+          **{split: trainer.evaluate(setup, members, split) for split in ("valid", "test")}}
+  log.info("round %d ensemble of rounds %s: test recall@10 %.4f ndcg@10 %.4f",
+           entry["round"], part["rounds"], part["test"]["recall@10"], part["test"]["ndcg@10"])
+  return {**entry, "ensemble": part}
 
 
 def _growth_cap(setup: Setup, data: Data, entry: dict, synthetic_rows: int) -> dict:

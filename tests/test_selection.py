@@ -1,11 +1,10 @@
 """Per-user caps and the scores that choose the kept rows (selection.py), against plain
-numpy references, and a capped round end to end."""
+numpy references (a capped run end to end: test_ensemble.py)."""
 
 import jax
 import numpy as np
 
-from rsir_jax import models, rounds, sampler, selection
-from tests import tiny
+from rsir_jax import models, sampler, selection
 
 V, W = 30, 8
 
@@ -92,20 +91,3 @@ def test_disagreement_is_the_variance_over_dropout_draws():
   np.testing.assert_array_equal(got, again)
   no_dropout = _model(0.0)
   assert np.all(selection.disagreement(params, no_dropout, rows, key, draws=3) < 1e-10)
-
-
-def test_a_capped_round_keeps_at_most_cap_rows_per_real_user(tiny_data, tmp_path):
-  # One selection rule end to end (the others differ only in the scores, tested above).
-  config = tiny.tiny_rsir_config(rounds=2, m=4, cap=1, select="margin", generate_only=True)
-  entries = rounds.run_rounds(tiny.resolve(config, tiny_data), tiny_data, str(tmp_path))
-  files = rounds.RoundFiles(str(tmp_path), None, tiny_data.item_ids)
-  owners = files.synthetic_owners(2)
-  assert len(owners) == len(files.synthetic_rows(2)) > 0
-  n_real = len(tiny_data.split.train)
-  assert np.all((owners >= 0) & (owners < n_real))
-  added0 = entries[0]["generation"]["rows_added"]
-  assert np.bincount(owners[:added0]).max() <= 1  # round 0's new rows
-  round1 = owners[added0:]  # round 1's new rows
-  assert np.bincount(round1).max() <= 1  # sources include round 1's synthetic rows: same owners
-  gen = entries[1]["generation"]
-  assert gen["rows_before_cap"] >= gen["rows_added"] == len(round1)
