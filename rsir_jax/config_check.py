@@ -9,7 +9,7 @@ import os
 
 import ml_collections
 
-from rsir_jax import models
+from rsir_jax import models, tau_schedule
 from rsir_jax.data.download import DATASETS
 from rsir_jax.errors import UserError
 from rsir_jax.heuristics import GENERATORS
@@ -150,6 +150,10 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
            "must be 'rows' or 'interactions'")
   _require(isinstance(r.cap, int) and r.cap >= 0, "rsir.cap", r.cap,
            "must be an integer >= 0 (0: no cap)")
+  try:
+    tau_schedule.parse(r.tau_schedule)
+  except tau_schedule.ScheduleError as e:
+    raise ConfigError(str(e)) from None
   _require(r.select in SELECT, "rsir.select", r.select, f"must be one of {SELECT}")
   _require(isinstance(r.select_draws, int) and r.select_draws >= 2, "rsir.select_draws",
            r.select_draws, "must be an integer >= 2 (dropout draws whose variance is taken)")

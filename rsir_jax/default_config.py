@@ -114,6 +114,10 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         context), disagreement (the largest MC-dropout variance of the model's
                         log-probabilities of the row's items over rsir.select_draws draws;
                         needs a model with dropout).
+  rsir.tau_schedule     each round's threshold (tau_schedule.py): '' (rsir.tau every round),
+                        a list ('5,10,20': round k takes the k-th, the last one after), or
+                        'accept:a' (the smallest tau at which the round's model passes the
+                        first check on a share a of the real rows).
 """
 
 import ml_collections
@@ -221,6 +225,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.cap = 0
   c.rsir.select = "first"
   c.rsir.select_draws = 4
+  c.rsir.tau_schedule = ""
   return c
 
 

@@ -11,6 +11,7 @@ generated, without training round K (a generation-only study).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import time
@@ -19,7 +20,8 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from rsir_jax import augment, generation, heuristics, parallel, selection, trainer
+from rsir_jax import (augment, generation, heuristics, parallel, selection, tau_schedule,
+                      trainer)
 from rsir_jax import workdir as workdir_lib
 from rsir_jax.data.load import Data
 from rsir_jax.files import read_json
@@ -159,6 +161,10 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
   # The paper generates from every row of D_k; sources='real' keeps to the real users, so a
   # synthetic row is never extended again. A source's items are its target set T: the whole
   # row, or (targets='input', the authors') every item but its last (RSIR only).
+  real = data.split.train if r.targets == "row" else [s[:-1] for s in data.split.train]
+  tau = tau_schedule.tau_for_round(r.tau_schedule, r.tau, k, params, gen_setup.model, real,
+                                   setup.sampling.max_len)
+  sampling = dataclasses.replace(setup.sampling, tau=tau)  # recompiles only if tau changed
   sources = rows_k if r.sources == "all" else list(data.split.train)
   owners = np.arange(len(sources))
   if r.sources == "all":
@@ -167,7 +173,7 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
     if r.targets == "input":
       sources = [s[:-1] for s in sources]
     out = generation.generate_round(
-        params, gen_setup.model, setup.sampling, sources, r.m,
+        params, gen_setup.model, sampling, sources, r.m,
         jax.random.fold_in(setup.keys.generate, k), r.chunk_size, files.dir(k, "generation"),
         mesh=setup.mesh, slots=r.slots, writer=setup.writer)
   else:
@@ -182,12 +188,12 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
                  for i in kept], owners[out.source_of[kept]])
   counts.update(augment.added_counts(new.rows))
   new, counts = _cap(setup, gen_setup.model, params, new, [sources[j] for j in out.source_of[kept]],
-                     counts, k)
+                     counts, k, tau)
   new, counts = _match_rows(setup, new, counts, k, files)
+  counts["tau"] = tau
   if r.generator == "rsir":
-    real = data.split.train if r.targets == "row" else [s[:-1] for s in data.split.train]
     counts["real_first_check_pass_rate"] = generation.first_check_pass_rate(
-        params, gen_setup.model, setup.sampling, real)
+        params, gen_setup.model, sampling, real)
   else:
     counts["generator"] = r.generator
   times["augment"] = time.perf_counter() - t0
@@ -202,11 +208,11 @@ def _subset(new: NewRows, index: np.ndarray) -> NewRows:
   return NewRows([new.rows[i] for i in index], new.owners[index])
 
 
-def _cap(setup: Setup, model, params, new: NewRows, sources: list, counts: dict, k: int
-         ) -> tuple[NewRows, dict]:
+def _cap(setup: Setup, model, params, new: NewRows, sources: list, counts: dict, k: int,
+         tau: int) -> tuple[NewRows, dict]:
   """With rsir.cap > 0: each real user keeps at most rsir.cap of the round's new rows, the
   best by rsir.select (selection.py; `sources`: each new row's source, `model` and `params`
-  the generator's); the counts updated."""
+  the generator's, `tau` the round's threshold); the counts updated."""
   r = setup.config.rsir
   if not r.cap:
     return new, counts
@@ -215,7 +221,7 @@ def _cap(setup: Setup, model, params, new: NewRows, sources: list, counts: dict,
         "rsir.cap: this run's synthetic rows predate owner tracking, so their real users are "
         "unknown; use rsir.sources=real or start a new run")
   key = jax.random.fold_in(jax.random.fold_in(setup.keys.generate, k), 2)
-  score_N = selection.scores(r.select, params, model, sources, new.rows, key, r.tau,
+  score_N = selection.scores(r.select, params, model, sources, new.rows, key, tau,
                              setup.sampling.max_len, r.select_draws)
   capped = _subset(new, selection.cap_per_owner(new.owners, score_N, r.cap))
   return capped, {**counts, "rows_before_cap": len(new.rows),

@@ -51,10 +51,12 @@ def test_the_ensemble_ranks_by_the_mean_log_probability(tiny_data):
 
 
 def test_capped_rounds_report_the_ensemble_beside_the_newest_model(tiny_data, tmp_path):
-  """rsir.cap with select=margin and eval.ensemble_rounds together: round 1 (trained on
-  capped rows) is also evaluated as an ensemble with round 0; both rounds' new rows keep at
-  most one row per real user, round 1's sources including round 0's synthetic rows."""
-  config = tiny.tiny_rsir_config(m=4, cap=1, select="margin", generate_only=True)
+  """rsir.cap with select=margin, a tau schedule and eval.ensemble_rounds together: round 1
+  (trained on capped rows) is also evaluated as an ensemble with round 0; both rounds' new
+  rows keep at most one row per real user, round 1's sources including round 0's synthetic
+  rows; each round generates at its scheduled tau."""
+  config = tiny.tiny_rsir_config(m=4, cap=1, select="margin", generate_only=True,
+                                 tau_schedule="10,6")
   config.eval.ensemble_rounds = 2
   entries = rounds.run_rounds(tiny.resolve(config, tiny_data), tiny_data, str(tmp_path))
   assert "ensemble" not in entries[0]
@@ -71,5 +73,6 @@ def test_capped_rounds_report_the_ensemble_beside_the_newest_model(tiny_data, tm
   assert np.all((owners >= 0) & (owners < len(tiny_data.split.train)))
   added0 = entries[0]["generation"]["rows_added"]
   assert np.bincount(owners[:added0]).max() <= 1 and np.bincount(owners[added0:]).max() <= 1
+  assert [e["generation"]["tau"] for e in entries] == [10, 6]
   gen = entries[1]["generation"]
   assert gen["rows_before_cap"] >= gen["rows_added"] == len(owners) - added0

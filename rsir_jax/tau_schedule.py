@@ -1,0 +1,71 @@
+"""The fidelity threshold of each round (rsir.tau_schedule), the paper's stated future work:
+
+  ''             every round uses rsir.tau (the paper)
+  '5,10,20'      round k uses the k-th value (the last one for later rounds)
+  'accept:0.6'   round k uses the smallest tau at which round k's model passes the first
+                 fidelity check on at least that share of the real rows (teacher-forced:
+                 context = a row's first item, T = the rest of the row), so the acceptance
+                 holds as the models sharpen instead of drifting with a fixed tau.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from rsir_jax import selection
+from rsir_jax.errors import UserError
+
+
+class ScheduleError(UserError, ValueError):
+  """rsir.tau_schedule cannot be read."""
+
+
+def parse(spec: str) -> tuple[str, object]:
+  """('fixed', None), ('list', [taus]) or ('accept', share) from rsir.tau_schedule."""
+  spec = spec.strip()
+  if not spec:
+    return "fixed", None
+  if spec.startswith("accept:"):
+    try:
+      share = float(spec.partition(":")[2])
+    except ValueError:
+      share = -1.0
+    if not 0.0 < share <= 1.0:
+      raise ScheduleError(f"rsir.tau_schedule={spec!r}: 'accept:a' needs a in (0, 1]")
+    return "accept", share
+  try:
+    taus = [int(v) for v in spec.split(",")]
+  except ValueError:
+    taus = []
+  if not taus or min(taus) < 1:
+    raise ScheduleError(f"rsir.tau_schedule={spec!r} is not '', a list of taus >= 1 like "
+                        "'5,10,20', or 'accept:a'")
+  return "list", taus
+
+
+def first_check_ranks(params, model, real_rows: Sequence[np.ndarray], width: int) -> np.ndarray:
+  """Per real row with 2 or more distinct items: the rank (items scoring above it) of the
+  best of the row's other items, given its first item: the row passes the first check at
+  any tau above this rank."""
+  rows = [r for r in real_rows if len(set(np.asarray(r).tolist())) >= 2]
+  big = 1 << 30  # margin = big - rank for every row: no judged context is left at `big`
+  margins = selection.margins(params, model, rows, [r[:2] for r in rows], big, width)
+  return (big - margins).astype(np.int64)
+
+
+def tau_for_round(spec: str, tau: int, k: int, params, model, real_rows: Sequence[np.ndarray],
+                  width: int) -> int:
+  """Round k's threshold under rsir.tau_schedule `spec` (rsir.tau when it is empty);
+  `params` and `model` are round k's generator, `real_rows` the real training rows."""
+  kind, value = parse(spec)
+  if kind == "fixed":
+    return tau
+  if kind == "list":
+    return value[min(k, len(value) - 1)]
+  ranks = np.sort(first_check_ranks(params, model, real_rows, width))
+  if not len(ranks):
+    return tau
+  return int(ranks[max(math.ceil(value * len(ranks)) - 1, 0)]) + 1

@@ -1,0 +1,36 @@
+"""rsir.tau_schedule: parsing, a list per round, and 'accept:a' against the first-check pass
+rate that generation measures on its own."""
+
+import jax
+import pytest
+
+from rsir_jax import generation, models, sampler, tau_schedule
+from tests import tiny
+
+
+def test_parse_reads_the_three_forms_and_names_bad_ones():
+  assert tau_schedule.parse("") == ("fixed", None)
+  assert tau_schedule.parse(" 5,10,20 ") == ("list", [5, 10, 20])
+  assert tau_schedule.parse("accept:0.6") == ("accept", 0.6)
+  for bad in ("accept:0", "accept:x", "5,0", "five", "accept:1.5"):
+    with pytest.raises(tau_schedule.ScheduleError, match="rsir.tau_schedule"):
+      tau_schedule.parse(bad)
+
+
+def test_a_list_gives_round_k_its_value_and_repeats_the_last():
+  taus = [tau_schedule.tau_for_round("5,10", 20, k, None, None, [], 8) for k in range(3)]
+  assert taus == [5, 10, 10]
+  assert tau_schedule.tau_for_round("", 20, 2, None, None, [], 8) == 20
+
+
+@pytest.mark.parametrize("share", [0.3, 0.8])
+def test_accept_picks_the_smallest_tau_reaching_the_share(share):
+  rows = tiny.tiny_sequences(num_users=60)
+  model = models.SASRec(num_items=50, dim=16, num_layers=1, num_heads=2, max_len=12,
+                        dropout=0.0, attn_dropout=0.0)
+  params = model.init(jax.random.key(0))
+  tau = tau_schedule.tau_for_round(f"accept:{share}", 20, 0, params, model, rows, 12)
+  rate = lambda t: generation.first_check_pass_rate(
+      params, model, sampler.SamplerConfig(max_len=12, tau=t), rows)
+  assert rate(tau) >= share
+  assert tau == 1 or rate(tau - 1) < share
