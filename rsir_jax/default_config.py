@@ -363,6 +363,46 @@ def augment_baselines_sweep(seeds) -> list[dict]:
   return points
 
 
+# configs/beyond_rsir_*.py: the variants run on the strong baseline, each a set of overrides
+# (every one an RSIR run whose round 0 is its baseline; those that keep the baseline's
+# training share one round 0 per seed).
+BEYOND_VARIANTS = {
+    "paper": {},                                                  # keep every row, D_k sources
+    "real": {"rsir.sources": "real"},                             # real users' rows only
+    "cap1_first": {"rsir.sources": "real", "rsir.cap": 1},
+    "cap1_random": {"rsir.sources": "real", "rsir.cap": 1, "rsir.select": "random"},
+    "cap1_margin": {"rsir.sources": "real", "rsir.cap": 1, "rsir.select": "margin"},
+    "cap1_disagreement": {"rsir.sources": "real", "rsir.cap": 1,
+                          "rsir.select": "disagreement"},
+    "accept": {"rsir.sources": "real", "rsir.tau_schedule": "accept:0.6"},
+    "finetune": {"rsir.sources": "real", "rsir.finetune": True},
+    "weak_to_strong": {"rsir.sources": "real", "rsir.generator_dim": 32},
+    "small_learner": {"rsir.sources": "real", "model.dim": 32},   # its round 0: a d = 32 base
+    "sequence_rows": {"rsir.sources": "real", "train.prefix_rows": False},  # the 2 x 2
+}
+BEYOND_SEEDS = (0, 1, 2)
+
+
+def beyond_rsir(c: ml_collections.ConfigDict, dataset: str,
+                preset: str = "") -> ml_collections.ConfigDict:
+  """The config of configs/beyond_rsir_*.py: the strong baseline on `dataset`, 3 RSIR rounds
+  at tau 20, m 5, p 0.5, each round also evaluated as an ensemble with the one before."""
+  c = strong_baseline(c)
+  c.data.name = dataset
+  c.rsir.rounds, c.rsir.m, c.rsir.p, c.rsir.tau = 3, 5, 0.5, 20
+  c.eval.ensemble_rounds = 2
+  c = apply_preset(c, preset)
+  if preset == "smoke":
+    c.rsir.rounds, c.rsir.m, c.train.max_epochs = 2, 1, 2
+  return c
+
+
+def beyond_rsir_sweep(seeds=BEYOND_SEEDS, variants=tuple(BEYOND_VARIANTS)) -> list[dict]:
+  """The sweep points of configs/beyond_rsir_*.py: per seed, each variant's overrides (the
+  'paper' point first: it trains the round 0 the others share)."""
+  return [{"seed": s, **BEYOND_VARIANTS[v]} for s in seeds for v in variants]
+
+
 def apply_preset(c: ml_collections.ConfigDict, preset: str | None) -> ml_collections.ConfigDict:
   """Applies a named preset: '' / None (the full run), 'smoke' (a short run on the real
   data: a small one-layer model, sampled softmax, a few epochs; under a minute on a laptop
