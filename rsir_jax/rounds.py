@@ -158,20 +158,12 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
     params = gen_fit.params
     part["generator"] = {"valid": gen_fit.results["valid"], "test": gen_fit.results["test"]}
     times["generator_train"] = gen_fit.results["wall_time_s"]
-  # The paper generates from every row of D_k; sources='real' keeps to the real users, so a
-  # synthetic row is never extended again. A source's items are its target set T: the whole
-  # row, or (targets='input', the authors') every item but its last (RSIR only).
   real = data.split.train if r.targets == "row" else [s[:-1] for s in data.split.train]
   tau = tau_schedule.tau_for_round(r.tau_schedule, r.tau, k, params, gen_setup.model, real,
                                    setup.sampling.max_len)
   sampling = dataclasses.replace(setup.sampling, tau=tau)  # recompiles only if tau changed
-  sources = rows_k if r.sources == "all" else list(data.split.train)
-  owners = np.arange(len(sources))
-  if r.sources == "all":
-    owners[len(data.split.train):] = synthetic.owners
+  sources, owners = _sources(setup, data, synthetic)
   if r.generator == "rsir":
-    if r.targets == "input":
-      sources = [s[:-1] for s in sources]
     out = generation.generate_round(
         params, gen_setup.model, sampling, sources, r.m,
         jax.random.fold_in(setup.keys.generate, k), r.chunk_size, files.dir(k, "generation"),
@@ -199,6 +191,21 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
   times["augment"] = time.perf_counter() - t0
   log.info("round %d %s: %s", k, r.generator, counts)
   return new, {**part, "generation": counts, "time_s": times}
+
+
+def _sources(setup: Setup, data: Data, synthetic: NewRows) -> tuple[list, np.ndarray]:
+  """The rows a round generates from, and the real user (owner) of each.
+
+  The paper generates from every row of D_k; sources='real' keeps to the real users, so a
+  synthetic row is never extended again. For RSIR a source's items are its target set T: the
+  whole row, or (targets='input', the authors') every item but its last."""
+  r, real = setup.config.rsir, list(data.split.train)
+  sources = real + synthetic.rows if r.sources == "all" else real
+  owners = np.concatenate([np.arange(len(real)), synthetic.owners if r.sources == "all"
+                           else np.zeros(0, np.int64)]).astype(np.int64)
+  if r.generator == "rsir" and r.targets == "input":
+    sources = [s[:-1] for s in sources]
+  return sources, owners
 
 
 _RATE_FIELD = {"reorder": "reorder_rate", "insert": "insert_rate", "crop": "crop_rate"}
