@@ -1,5 +1,5 @@
-r"""Beyond the paper on Amazon Sports_and_Outdoors: which variant, if any, makes self-improvement pay on the
-strong baseline (full softmax CE on prefix rows, default_config.strong_baseline)? Every point
+r"""Beyond the paper on Amazon Sports_and_Outdoors: which variant, if any, makes
+self-improvement pay on the strong baseline (full softmax CE on prefix rows, default_config.strong_baseline)? Every point
 runs 3 RSIR rounds at tau 20, m 5, p 0.5 and also evaluates each round as an ensemble with
 the round before it (eval.ensemble_rounds = 2: the mean log-probability of the two models).
 The variants (default_config.BEYOND_VARIANTS), for seeds 0, 1 and 2:
