@@ -11,9 +11,11 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
                 NDCG@10 as mean ± sample standard deviation over the seeds, and per seed. An
                 RSIR run counts with its last finished round.
   kind=rounds   the same for RSIR runs, one row per setting and round, with the change
-                against round 0, the data each round added (and how many runs ended there
-                because the next round's data passed rsir.max_rows_factor), and the minutes
-                the round took (training, generation and augmentation).
+                against round 0, the rows and interactions each round added (and how many
+                runs ended there because the next round's data passed
+                rsir.max_rows_factor), the minutes the round took (training, generation and
+                augmentation) and, for runs with eval.ensemble_rounds, the ensemble's test
+                metrics.
   kind=generation  what one round's generation added, per setting (RSIR runs, their first
                 round; e.g. rsir.generate_only studies): rows and interactions added (the
                 latter against the real training interactions), the pass rate of the 1st,
@@ -151,6 +153,7 @@ def runs_table(runs: list[dict]) -> list[str]:
 def rounds_table(runs: list[dict]) -> list[str]:
   """kind=rounds (see the module docstring)."""
   varied, groups = _groups(runs)
+  with_ensemble = any("ensemble" in e for r in runs for e in (r["results"] or {}).get("rounds", []))
   rows = []
   for key, members in groups.items():
     by_round: dict[int, list[tuple[int, dict]]] = {}
@@ -164,18 +167,26 @@ def rounds_table(runs: list[dict]) -> list[str]:
       means = {m: statistics.fmean([e["test"][m] for _, e in entries]) for m, _ in METRICS}
       change = ("-" if base is None or k == 0 else " / ".join(
           f"{100 * (means[m] / base[m] - 1):+.1f}%" for m, _ in METRICS))
-      added = [e["generation"]["rows_added"] for _, e in entries if "generation" in e]
+      generated = [e["generation"] for _, e in entries if "generation" in e]
+      added = [g["rows_added"] for g in generated]
+      interactions = [g["interactions_added"] for g in generated if "interactions_added" in g]
       share = [100 * e["data"]["synthetic_share"] for _, e in entries]
       stopped = sum("stopped" in e for _, e in entries)  # the growth cap ended the run here
       minutes = [sum(e["time_s"].values()) / 60 for _, e in entries if "time_s" in e]
+      ensemble = [e["ensemble"]["test"] for _, e in entries if "ensemble" in e]
       rows.append(list(key) + [str(k), str(len(entries))]
                   + [_mean_sd([e["test"][m] for _, e in entries]) for m, _ in METRICS]
+                  + ([" / ".join(_mean_sd([t[m] for t in ensemble]) for m, _ in METRICS)
+                      if ensemble else "-"] if with_ensemble else [])
                   + [change, (_mean_sd(added, 0) if added else "-")
                      + (f" (run ended: {stopped} of {len(entries)})" if stopped else ""),
+                     _mean_sd(interactions, 0) if interactions else "-",
                      _mean_sd(share, 0) + "%", _per_seed(entries),
                      _mean_sd(minutes, 0) if minutes else "-"])
-  header = varied + ["round", "seeds", "test R@10", "test N@10", "vs round 0 (R / N)",
-                     "rows added", "synthetic share", "R@10 / N@10 per seed", "min"]
+  header = (varied + ["round", "seeds", "test R@10", "test N@10"]
+            + (["ensemble with the round before, R@10 / N@10"] if with_ensemble else [])
+            + ["vs round 0 (R / N)", "rows added", "interactions added", "synthetic share",
+               "R@10 / N@10 per seed", "min"])
   return _table(header, rows)
 
 

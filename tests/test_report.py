@@ -79,6 +79,25 @@ def test_rounds_table_gives_the_change_against_round0(tmp_path):
   assert "0 of 2 runs finished" in out
 
 
+def test_rounds_table_shows_interactions_and_the_ensemble_where_runs_have_them(tmp_path):
+  def rounds_of(p):
+    entries = [{"round": k, "test": _metrics(0.07, 0.04), "valid": _metrics(0, 0),
+                "data": {"synthetic_share": 0.0}, "provenance": PROVENANCE,
+                "time_s": {"train": 60.0}} for k in range(2)]
+    entries[0]["generation"] = {"rows_added": 10, "interactions_added": 50 + p["seed"] * 10}
+    entries[1]["ensemble"] = {"rounds": [0, 1], "test": _metrics(0.08 + 0.01 * p["seed"], 0.05)}
+    return "rounds.json", entries
+  _fake_sweep(str(tmp_path / "e"), [{"seed": s} for s in (0, 1)], rounds_of)
+  out = report.rewrite(f"<!-- results kind=rounds dirs={tmp_path}/e -->\n<!-- /results -->\n")
+  header = next(l for l in out.splitlines() if l.startswith("| round |"))
+  assert "| ensemble with the round before, R@10 / N@10 |" in header
+  assert "| interactions added |" in header
+  round0 = next(l for l in out.splitlines() if l.startswith("| 0 |"))
+  assert "| - | - | 10 ± 0 | 55 ± 7 |" in round0  # no ensemble, no change in round 0
+  round1 = next(l for l in out.splitlines() if l.startswith("| 1 |"))
+  assert f"| 0.0850 ± {statistics.stdev([0.08, 0.09]):.4f} / 0.0500 ± 0.0000 |" in round1
+
+
 def test_missing_runs_leave_the_block_as_it_was(tmp_path):
   text = f"<!-- results kind=runs dirs={tmp_path}/nowhere -->\nkept\n<!-- /results -->\n"
   assert report.rewrite(text) == text
