@@ -154,6 +154,12 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
     tau_schedule.parse(r.tau_schedule)
   except tau_schedule.ScheduleError as e:
     raise ConfigError(str(e)) from None
+  _require(not r.generate_ensemble or c.eval.ensemble_rounds >= 2, "rsir.generate_ensemble",
+           r.generate_ensemble, "needs eval.ensemble_rounds >= 2 (the rounds it averages)")
+  _require(not (r.generate_ensemble and (r.generator_dim or r.generator_layers)),
+           "rsir.generate_ensemble", r.generate_ensemble,
+           "and a separate generator model (rsir.generator_dim / generator_layers) exclude "
+           "each other")
   _require(r.select in SELECT, "rsir.select", r.select, f"must be one of {SELECT}")
   _require(isinstance(r.select_draws, int) and r.select_draws >= 2, "rsir.select_draws",
            r.select_draws, "must be an integer >= 2 (dropout draws whose variance is taken)")

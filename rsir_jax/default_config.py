@@ -114,6 +114,9 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         context), disagreement (the largest MC-dropout variance of the model's
                         log-probabilities of the row's items over rsir.select_draws draws;
                         needs a model with dropout).
+  rsir.generate_ensemble  True: from round 1 on, generate (and check fidelity, and score for
+                        rsir.select) with the ensemble of the last eval.ensemble_rounds
+                        rounds' models (models.Ensemble: their mean log-probabilities).
   rsir.tau_schedule     each round's threshold (tau_schedule.py): '' (rsir.tau every round),
                         a list ('5,10,20': round k takes the k-th, the last one after), or
                         'accept:a' (the smallest tau at which the round's model passes the
@@ -226,6 +229,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.select = "first"
   c.rsir.select_draws = 4
   c.rsir.tau_schedule = ""
+  c.rsir.generate_ensemble = False
   return c
 
 

@@ -13,48 +13,30 @@ from rsir_jax import batching, metrics, parallel
 from rsir_jax.models import Backbone
 
 
-def _last_scores(params, inputs_BxL, model: Backbone):
-  """Scores over the catalogue from the state after each row's last real item."""
+@functools.partial(jax.jit, static_argnames=("model", "mask_history", "ks"))
+def eval_step(params, inputs_BxL, history_BxH, targets_B, *, model: Backbone,
+              mask_history: bool, ks: tuple[int, ...]):
+  """Metric sums for one batch: encode, take the state after each row's last real item,
+  score every item, optionally mask the history, rank the target."""
   h_BxLxD = model.encode(params, inputs_BxL, train=False)
   last_B = jnp.maximum(jnp.sum(inputs_BxL > 0, axis=1) - 1, 0)
   h_BxD = jnp.take_along_axis(h_BxLxD, last_B[:, None, None], axis=1)[:, 0]
-  return model.score_all(params, h_BxD)
-
-
-def _sums(scores_BxV, history_BxH, targets_B, mask_history: bool, ks: tuple[int, ...]):
+  scores_BxV = model.score_all(params, h_BxD)
   if mask_history:
     scores_BxV = metrics.mask_history(scores_BxV, history_BxH)
   ranks_B = metrics.target_ranks(scores_BxV, targets_B)
   return metrics.metric_sums(ranks_B, (targets_B > 0).astype(jnp.float32), ks)
 
 
-@functools.partial(jax.jit, static_argnames=("model", "mask_history", "ks"))
-def eval_step(params, inputs_BxL, history_BxH, targets_B, *, model: Backbone,
-              mask_history: bool, ks: tuple[int, ...]):
-  """Metric sums for one batch: encode, take the state after each row's last real item,
-  score every item, optionally mask the history, rank the target."""
-  return _sums(_last_scores(params, inputs_BxL, model), history_BxH, targets_B, mask_history, ks)
-
-
-@functools.partial(jax.jit, static_argnames=("model", "mask_history", "ks"))
-def ensemble_eval_step(params_list, inputs_BxL, history_BxH, targets_B, *, model: Backbone,
-                       mask_history: bool, ks: tuple[int, ...]):
-  """eval_step for an ensemble: items ranked by the mean over the models (a tuple of params
-  pytrees of the same backbone) of their log-probabilities."""
-  logp_BxV = sum(jax.nn.log_softmax(_last_scores(p, inputs_BxL, model), axis=-1)
-                 for p in params_list) / len(params_list)
-  return _sums(logp_BxV, history_BxH, targets_B, mask_history, ks)
-
-
 def evaluate(params, model: Backbone, batches: Sequence[batching.EvalBatch], *,
              mask_history: bool = True, ks: Sequence[int] = metrics.DEFAULT_KS,
              mesh=None) -> dict[str, float]:
-  """Mean Recall@K and NDCG@K over all real rows of `batches`. `params`: one params pytree,
-  or a tuple of them (an ensemble: ensemble_eval_step). Sums stay on the device until the
-  end, so the loop only dispatches work and never waits on a batch. With a `mesh`, each
-  batch is split over its devices (params replicated) and the sums are reduced across them."""
+  """Mean Recall@K and NDCG@K over all real rows of `batches` (ranked by several models'
+  mean log-probability with a models.Ensemble and its tuple of params). Sums stay on the
+  device until the end, so the loop only dispatches work and never waits on a batch. With a
+  `mesh`, each batch is split over its devices (params replicated) and the sums are reduced
+  across them."""
   ks = tuple(int(k) for k in ks)
-  step = ensemble_eval_step if isinstance(params, tuple) else eval_step
   if mesh is not None:
     params = parallel.replicate(mesh, params)
   totals = None
@@ -63,7 +45,7 @@ def evaluate(params, model: Backbone, batches: Sequence[batching.EvalBatch], *,
     arrays = (batch.inputs, batch.history, batch.targets)
     if mesh is not None:
       arrays = parallel.shard_batch(mesh, arrays)
-    sums = step(params, *arrays, model=model, mask_history=mask_history, ks=ks)
+    sums = eval_step(params, *arrays, model=model, mask_history=mask_history, ks=ks)
     if mesh is not None:
       parallel.settle(mesh, sums)
     totals = sums if totals is None else jax.tree_util.tree_map(jnp.add, totals, sums)

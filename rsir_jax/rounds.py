@@ -20,8 +20,8 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from rsir_jax import (augment, generation, heuristics, parallel, selection, tau_schedule,
-                      trainer)
+from rsir_jax import (augment, generation, heuristics, models, parallel, selection,
+                      tau_schedule, trainer)
 from rsir_jax import workdir as workdir_lib
 from rsir_jax.data.load import Data
 from rsir_jax.files import read_json
@@ -51,7 +51,10 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
     elif generates or (r.finetune and k < r.rounds):  # its model is needed again
       fitted = trainer.restore_best(setup, files.training_dir(entry))
     if generates:
-      new, generated = generate_round(setup, data, synthetic, fitted.params, k, files)
+      model, params = None, fitted.params
+      if r.generate_ensemble and entries:  # generate from the last rounds' models together
+        model, params = _members(setup, params, entries, files)
+      new, generated = generate_round(setup, data, synthetic, params, k, files, model)
       entry = {**entry, **generated, "time_s": {**entry["time_s"], **generated["time_s"]}}
       files.save_synthetic_rows(k + 1, synthetic.rows + new.rows,
                                 np.concatenate([synthetic.owners, new.owners]))
@@ -66,19 +69,28 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
   return entries
 
 
+def _members(setup: Setup, params, entries: list[dict], files: RoundFiles
+             ) -> tuple[models.Ensemble, tuple]:
+  """The ensemble of the last eval.ensemble_rounds rounds' models: up to r - 1 earlier
+  rounds' best models (`entries`: the finished rounds before this one) and this round's
+  `params`; its backbone and its tuple of params."""
+  earlier = entries[-(setup.config.eval.ensemble_rounds - 1):]
+  members = tuple(trainer.restore_best(setup, files.training_dir(e)).params
+                  for e in earlier) + (params,)
+  return models.Ensemble(setup.model, len(members)), members
+
+
 def _with_ensemble(setup: Setup, params, entry: dict, entries: list[dict], files: RoundFiles
                    ) -> dict:
   """With eval.ensemble_rounds = r >= 2, from round 1 on: `entry` with an "ensemble" part,
-  the valid and test metrics of ranking by the mean log-probability of the models of the
-  last r rounds (round k's `params` and up to r - 1 earlier rounds' best models)."""
-  r = setup.config.eval.ensemble_rounds
-  if r < 2 or not entries:
+  the valid and test metrics of ranking by the mean log-probability of the last r rounds'
+  models (_members), and the rounds they come from."""
+  if setup.config.eval.ensemble_rounds < 2 or not entries:
     return entry
-  earlier = entries[-(r - 1):]
-  members = tuple(trainer.restore_best(setup, files.training_dir(e)).params
-                  for e in earlier) + (params,)
-  part = {"rounds": [e["round"] for e in earlier] + [entry["round"]],
-          **{split: trainer.evaluate(setup, members, split) for split in ("valid", "test")}}
+  model, members = _members(setup, params, entries, files)
+  part = {"rounds": [e["round"] for e in entries[-(len(members) - 1):]] + [entry["round"]],
+          **{split: trainer.evaluate(setup, members, split, model=model)
+             for split in ("valid", "test")}}
   log.info("round %d ensemble of rounds %s: test recall@10 %.4f ndcg@10 %.4f",
            entry["round"], part["rounds"], part["test"]["recall@10"], part["test"]["ndcg@10"])
   return {**entry, "ensemble": part}
@@ -146,30 +158,32 @@ class NewRows(NamedTuple):
 
 
 def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
-                   files: RoundFiles) -> tuple[NewRows, dict]:
-  """Generates from round k's model (or from a weak-to-strong generator trained on D_k, or
-  with a heuristic augmenter: rsir.generator) and keeps the new rows; returns them and the
-  entry's generation part (counts, phase times)."""
+                   files: RoundFiles, model: models.Backbone | None = None
+                   ) -> tuple[NewRows, dict]:
+  """Generates from round k's model (`params` of `model`, default the setup's backbone; or
+  from a weak-to-strong generator trained on D_k, or with a heuristic augmenter:
+  rsir.generator) and keeps the new rows; returns them and the entry's generation part
+  (counts, phase times)."""
   r, part, times = setup.config.rsir, {}, {}
   rows_k = list(data.split.train) + synthetic.rows
-  gen_setup = setup.generator or setup
+  model = model or setup.model
   if setup.generator is not None:
     gen_fit = trainer.fit(setup.generator, rows_k, files.dir(k, "generator"))
-    params = gen_fit.params
+    params, model = gen_fit.params, setup.generator.model
     part["generator"] = {"valid": gen_fit.results["valid"], "test": gen_fit.results["test"]}
     times["generator_train"] = gen_fit.results["wall_time_s"]
   real = data.split.train if r.targets == "row" else [s[:-1] for s in data.split.train]
-  tau = tau_schedule.tau_for_round(r.tau_schedule, r.tau, k, params, gen_setup.model, real,
+  tau = tau_schedule.tau_for_round(r.tau_schedule, r.tau, k, params, model, real,
                                    setup.sampling.max_len)
   sampling = dataclasses.replace(setup.sampling, tau=tau)  # recompiles only if tau changed
   sources, owners = _sources(setup, data, synthetic)
   if r.generator == "rsir":
     out = generation.generate_round(
-        params, gen_setup.model, sampling, sources, r.m,
+        params, model, sampling, sources, r.m,
         jax.random.fold_in(setup.keys.generate, k), r.chunk_size, files.dir(k, "generation"),
         mesh=setup.mesh, slots=r.slots, writer=setup.writer)
   else:
-    table = setup.model.item_table(params) if r.generator == "insert" else None
+    table = model.item_table(params) if r.generator == "insert" else None
     out = heuristics.generate_round(
         r.generator, r[_RATE_FIELD[r.generator]], sources, r.m,
         jax.random.fold_in(setup.keys.generate, k), setup.sampling.max_len, table, r.chunk_size)
@@ -179,13 +193,13 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
   new = NewRows([np.ascontiguousarray(out.items[i][:out.lengths[i]], dtype=np.int32)
                  for i in kept], owners[out.source_of[kept]])
   counts.update(augment.added_counts(new.rows))
-  new, counts = _cap(setup, gen_setup.model, params, new, [sources[j] for j in out.source_of[kept]],
+  new, counts = _cap(setup, model, params, new, [sources[j] for j in out.source_of[kept]],
                      counts, k, tau)
   new, counts = _match_rows(setup, new, counts, k, files)
   counts["tau"] = tau
   if r.generator == "rsir":
     counts["real_first_check_pass_rate"] = generation.first_check_pass_rate(
-        params, gen_setup.model, sampling, real)
+        params, model, sampling, real)
   else:
     counts["generator"] = r.generator
   times["augment"] = time.perf_counter() - t0

@@ -59,12 +59,14 @@ def _fmt(metrics: dict) -> str:
                   if k in metrics)
 
 
-def evaluate(setup: Setup, params, split: str, mask_history: bool | None = None) -> dict:
-  """Full-ranking metrics of `params` on the "valid" or "test" users."""
+def evaluate(setup: Setup, params, split: str, mask_history: bool | None = None,
+             model: models.Backbone | None = None) -> dict:
+  """Full-ranking metrics of `params` on the "valid" or "test" users (of `model`'s params:
+  by default the setup's backbone; a models.Ensemble for several models together)."""
   e = setup.config.eval
   mask = e.mask_history if mask_history is None else mask_history
-  return evaluation.evaluate(params, setup.model, setup.eval_batches[split], mask_history=mask,
-                             ks=tuple(e.ks), mesh=setup.mesh)
+  return evaluation.evaluate(params, model or setup.model, setup.eval_batches[split],
+                             mask_history=mask, ks=tuple(e.ks), mesh=setup.mesh)
 
 
 class _Run:

@@ -183,6 +183,7 @@ def test_paper_configs_hold_the_authors_values_and_share_round0_per_seed():
     ({"rsir.select": "best"}, "config.rsir.select='best'"),
     ({"rsir.select_draws": 1}, "config.rsir.select_draws=1"),
     ({"eval.ensemble_rounds": 1}, "config.eval.ensemble_rounds=1"),
+    ({"rsir.generate_ensemble": True}, "needs eval.ensemble_rounds >= 2"),
     ({"rsir.tau_schedule": "accept:2"}, "'accept:a' needs a in (0, 1]"),
     ({"rsir.generator": "insert", "rsir.generator_dim": 16}, "RSIR's only"),
     ({"model.name": "cl4srec", "model.cl_temperature": 0.0}, "config.model.cl_temperature"),

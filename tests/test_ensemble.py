@@ -7,7 +7,7 @@ import os
 import jax
 import numpy as np
 
-from rsir_jax import evaluation, rounds
+from rsir_jax import evaluation, models, rounds, sampler
 from tests import tiny
 
 
@@ -42,27 +42,57 @@ def test_the_ensemble_ranks_by_the_mean_log_probability(tiny_data):
   setup = tiny.resolve(tiny.tiny_config(), tiny_data)
   model, batches = setup.model, setup.eval_batches["test"]
   a, b = model.init(jax.random.key(0)), model.init(jax.random.key(1))
-  got = evaluation.evaluate((a, b), model, batches)
+  both = models.Ensemble(model, 2)
+  got = evaluation.evaluate((a, b), both, batches)
   recall, ndcg = _reference([a, b], model, batches)
   np.testing.assert_allclose([got["recall@10"], got["ndcg@10"]], [recall, ndcg], rtol=1e-5)
   alone = evaluation.evaluate(a, model, batches)
-  assert evaluation.evaluate((a, a), model, batches) == alone  # log-softmax keeps the order
+  assert evaluation.evaluate((a, a), both, batches) == alone  # log-softmax keeps the order
   assert got != alone
 
 
-def test_capped_rounds_report_the_ensemble_beside_the_newest_model(tiny_data, tmp_path):
-  """rsir.cap with select=margin, a tau schedule and eval.ensemble_rounds together: round 1
-  (trained on capped rows) is also evaluated as an ensemble with round 0; both rounds' new
-  rows keep at most one row per real user, round 1's sources including round 0's synthetic
-  rows; each round generates at its scheduled tau."""
+def test_the_ensemble_is_a_backbone_the_sampler_can_decode(tiny_data):
+  member = models.SASRec(num_items=50, dim=16, num_layers=1, num_heads=2, max_len=12,
+                         dropout=0.0, attn_dropout=0.0)
+  both = models.Ensemble(member, 2)
+  params = both.init(jax.random.key(0))
+  items = np.array([[3, 9, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]])
+  h = both.encode(params, items)
+  assert h.shape == (1, 12, 32)
+  logps = [jax.nn.log_softmax(member.score_all(p, member.encode(p, items)[0, 2])) for p in params]
+  np.testing.assert_allclose(both.score_all(params, h[0, 2]), (logps[0] + logps[1]) / 2,
+                             rtol=1e-5, atol=1e-5)
+  cache = both.empty_cache()
+  for pos, item in enumerate(items[0, :3]):  # one position at a time equals encoding
+    h_D, cache = both.decode(params, item, pos, cache)
+    np.testing.assert_allclose(h_D, h[0, pos], rtol=1e-4, atol=1e-5)
+  sources = np.array([[3, 9, 4, 7, 0], [5, 6, 2, 0, 0]])
+  out = sampler.generate(params, sources, jax.random.key(1), model=both,
+                         sampling=sampler.SamplerConfig(max_len=12, tau=10))
+  assert np.all(np.asarray(out.lengths) >= 1)
+
+
+def test_capped_rounds_report_the_ensemble_beside_the_newest_model(tiny_data, tmp_path,
+                                                                  monkeypatch):
+  """rsir.cap with select=margin, a tau schedule, eval.ensemble_rounds and generating with
+  the ensemble, together: round 1 (trained on capped rows) is also evaluated as an ensemble
+  with round 0, and generates with it; both rounds' new rows keep at most one row per real
+  user, round 1's sources including round 0's synthetic rows; each round generates at its
+  scheduled tau."""
   config = tiny.tiny_rsir_config(m=4, cap=1, select="margin", generate_only=True,
-                                 tau_schedule="10,6")
+                                 tau_schedule="10,6", generate_ensemble=True)
   config.eval.ensemble_rounds = 2
+  generators, real_generate_round = [], rounds.generate_round
+  def spy(*args):  # which backbone each round generates with
+    generators.append(type(args[-1]).__name__)
+    return real_generate_round(*args)
+  monkeypatch.setattr(rounds, "generate_round", spy)
   entries = rounds.run_rounds(tiny.resolve(config, tiny_data), tiny_data, str(tmp_path))
   assert "ensemble" not in entries[0]
   part = entries[1]["ensemble"]
   assert part["rounds"] == [0, 1] and part["test"] != entries[1]["test"]
   assert set(part["valid"]) == set(entries[1]["valid"])
+  assert generators == ["NoneType", "Ensemble"]  # round 0: its own model (the default)
   with open(os.path.join(tmp_path, "rounds.csv")) as f:
     table = list(csv.DictReader(f))
   assert table[0]["ensemble_test_ndcg@10"] == ""

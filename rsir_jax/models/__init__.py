@@ -1,6 +1,7 @@
 """Backbones by name: sasrec (causal self-attention, sasrec.py), cl4srec (SASRec with
 CL4SRec's contrastive loss, cl4srec.py), gru4rec (stacked GRUs, gru4rec.py), hstu (HSTU's
-pointwise-attention layers, hstu.py). A new backbone is a module
+pointwise-attention layers, hstu.py); Ensemble (ensemble.py) wraps several trained models of
+one backbone as one (not a model.name: the rounds build it). A new backbone is a module
 with a `Backbone` subclass (see base.py) and one entry in `BACKBONES`; `model.name` in the
 config selects it."""
 
@@ -10,13 +11,15 @@ import ml_collections
 
 from rsir_jax.models.base import Backbone, count_params
 from rsir_jax.models.cl4srec import CL4SRec
+from rsir_jax.models.ensemble import Ensemble
 from rsir_jax.models.gru4rec import GRU4Rec
 from rsir_jax.models.hstu import HSTU
 from rsir_jax.models.sasrec import SASRec
 
 BACKBONES = {"sasrec": SASRec, "cl4srec": CL4SRec, "gru4rec": GRU4Rec, "hstu": HSTU}
 
-__all__ = ["BACKBONES", "Backbone", "CL4SRec", "GRU4Rec", "HSTU", "SASRec", "build", "count_params"]
+__all__ = ["BACKBONES", "Backbone", "CL4SRec", "Ensemble", "GRU4Rec", "HSTU", "SASRec", "build",
+           "count_params"]
 
 
 def build(model_config: ml_collections.ConfigDict, num_items: int) -> Backbone:
