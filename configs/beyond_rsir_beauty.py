@@ -11,6 +11,8 @@ The variants (default_config.BEYOND_VARIANTS), for seeds 0, 1 and 2:
   accept             real sources, tau per round: the smallest whose first-check acceptance
                      on the real rows is 60% (rsir.tau_schedule='accept:0.6')
   finetune           real sources, each round starts from the previous round's weights
+  ensemble_generates real sources, rounds 1 and 2 generate with the ensemble of their model
+                     and the one before (rsir.generate_ensemble)
   weak_to_strong     real sources, a d = 32 generator trained on D_k teaches the d = 64 learner
   small_learner      real sources, a d = 32 learner (its round 0: a d = 32 baseline)
   sequence_rows      real sources, one row per sequence instead of per prefix (with 'real',
@@ -24,7 +26,7 @@ baseline's training).
   ... --sweep_only=seed=0                           # a part of the grid
   python launch.py --config=configs/beyond_rsir_beauty.py:smoke --sweep=config --sweep_only=seed=0
 
-Presets: '' (33 runs of 3 rounds, 3 round 0s per seed; a strong-baseline training takes
+Presets: '' (36 runs of 3 rounds, 3 round 0s per seed; a strong-baseline training takes
 about 20 minutes on 2 cores: the sweep is meant for a GPU) and 'smoke' (a small
 model, 2 epochs, 2 rounds).
 

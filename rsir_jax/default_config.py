@@ -380,6 +380,7 @@ BEYOND_VARIANTS = {
                           "rsir.select": "disagreement"},
     "accept": {"rsir.sources": "real", "rsir.tau_schedule": "accept:0.6"},
     "finetune": {"rsir.sources": "real", "rsir.finetune": True},
+    "ensemble_generates": {"rsir.sources": "real", "rsir.generate_ensemble": True},
     "weak_to_strong": {"rsir.sources": "real", "rsir.generator_dim": 32},
     "small_learner": {"rsir.sources": "real", "model.dim": 32},   # its round 0: a d = 32 base
     "sequence_rows": {"rsir.sources": "real", "train.prefix_rows": False},  # the 2 x 2
