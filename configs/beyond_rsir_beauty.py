@@ -10,6 +10,8 @@ The variants (default_config.BEYOND_VARIANTS), for seeds 0, 1 and 2:
                      first | random | margin (fidelity margin) | disagreement (MC dropout)
   accept             real sources, tau per round: the smallest whose first-check acceptance
                      on the real rows is 60% (rsir.tau_schedule='accept:0.6')
+  share              real sources, tau steered to hold the synthetic share near 30%
+                     (rsir.tau_schedule='share:0.3')
   finetune           real sources, each round starts from the previous round's weights
   ensemble_generates real sources, rounds 1 and 2 generate with the ensemble of their model
                      and the one before (rsir.generate_ensemble)
@@ -26,7 +28,7 @@ baseline's training).
   ... --sweep_only=seed=0                           # a part of the grid
   python launch.py --config=configs/beyond_rsir_beauty.py:smoke --sweep=config --sweep_only=seed=0
 
-Presets: '' (36 runs of 3 rounds, 3 round 0s per seed; a strong-baseline training takes
+Presets: '' (39 runs of 3 rounds, 3 round 0s per seed; a strong-baseline training takes
 about 20 minutes on 2 cores: the sweep is meant for a GPU) and 'smoke' (a small
 model, 2 epochs, 2 rounds).
 

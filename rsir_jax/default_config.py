@@ -120,7 +120,8 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   rsir.tau_schedule     each round's threshold (tau_schedule.py): '' (rsir.tau every round),
                         a list ('5,10,20': round k takes the k-th, the last one after), or
                         'accept:a' (the smallest tau at which the round's model passes the
-                        first check on a share a of the real rows).
+                        first check on a share a of the real rows), or 'share:s' (the previous
+                        round's tau scaled by s / the synthetic share of D_k, within 1/2..2).
 """
 
 import ml_collections
@@ -379,6 +380,7 @@ BEYOND_VARIANTS = {
     "cap1_disagreement": {"rsir.sources": "real", "rsir.cap": 1,
                           "rsir.select": "disagreement"},
     "accept": {"rsir.sources": "real", "rsir.tau_schedule": "accept:0.6"},
+    "share": {"rsir.sources": "real", "rsir.tau_schedule": "share:0.3"},
     "finetune": {"rsir.sources": "real", "rsir.finetune": True},
     "ensemble_generates": {"rsir.sources": "real", "rsir.generate_ensemble": True},
     "weak_to_strong": {"rsir.sources": "real", "rsir.generator_dim": 32},

@@ -173,8 +173,12 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
     part["generator"] = {"valid": gen_fit.results["valid"], "test": gen_fit.results["test"]}
     times["generator_train"] = gen_fit.results["wall_time_s"]
   real = data.split.train if r.targets == "row" else [s[:-1] for s in data.split.train]
-  tau = tau_schedule.tau_for_round(r.tau_schedule, r.tau, k, params, model, real,
-                                   setup.sampling.max_len)
+  previous = files.finished_entry(k - 1) if k else None
+  tau = tau_schedule.tau_for_round(
+      r.tau_schedule, r.tau, k, params, model, real, setup.sampling.max_len,
+      previous["generation"].get("tau", r.tau) if previous else None,
+      augment.data_counts(data.split.train, synthetic.rows,
+                          data.split.num_items)["synthetic_share"])
   sampling = dataclasses.replace(setup.sampling, tau=tau)  # recompiles only if tau changed
   sources, owners = _sources(setup, data, synthetic)
   if r.generator == "rsir":

@@ -6,6 +6,10 @@
                  fidelity check on at least that share of the real rows (teacher-forced:
                  context = a row's first item, T = the rest of the row), so the acceptance
                  holds as the models sharpen instead of drifting with a fixed tau.
+  'share:0.3'    hold the synthetic share of the interactions near s: round 0 uses
+                 rsir.tau, round k the previous round's tau times s / (the synthetic share
+                 of D_k), the factor kept within [1/2, 2] so that one round cannot swing it
+                 (a feedback rule: the share it reaches is measured, not guaranteed).
 """
 
 from __future__ import annotations
@@ -24,25 +28,28 @@ class ScheduleError(UserError, ValueError):
 
 
 def parse(spec: str) -> tuple[str, object]:
-  """('fixed', None), ('list', [taus]) or ('accept', share) from rsir.tau_schedule."""
+  """('fixed', None), ('list', [taus]), ('accept', a) or ('share', s) from
+  rsir.tau_schedule."""
   spec = spec.strip()
   if not spec:
     return "fixed", None
-  if spec.startswith("accept:"):
+  kind, _, value = spec.partition(":")
+  if kind in ("accept", "share"):
     try:
-      share = float(spec.partition(":")[2])
+      share = float(value)
     except ValueError:
       share = -1.0
     if not 0.0 < share <= 1.0:
-      raise ScheduleError(f"rsir.tau_schedule={spec!r}: 'accept:a' needs a in (0, 1]")
-    return "accept", share
+      raise ScheduleError(f"rsir.tau_schedule={spec!r}: '{kind}:{kind[0]}' needs "
+                          f"{kind[0]} in (0, 1]")
+    return kind, share
   try:
     taus = [int(v) for v in spec.split(",")]
   except ValueError:
     taus = []
   if not taus or min(taus) < 1:
     raise ScheduleError(f"rsir.tau_schedule={spec!r} is not '', a list of taus >= 1 like "
-                        "'5,10,20', or 'accept:a'")
+                        "'5,10,20', 'accept:a' or 'share:s'")
   return "list", taus
 
 
@@ -57,14 +64,22 @@ def first_check_ranks(params, model, real_rows: Sequence[np.ndarray], width: int
 
 
 def tau_for_round(spec: str, tau: int, k: int, params, model, real_rows: Sequence[np.ndarray],
-                  width: int) -> int:
+                  width: int, previous_tau: int | None = None,
+                  synthetic_share: float = 0.0) -> int:
   """Round k's threshold under rsir.tau_schedule `spec` (rsir.tau when it is empty);
-  `params` and `model` are round k's generator, `real_rows` the real training rows."""
+  `params` and `model` are round k's generator, `real_rows` the real training rows;
+  `previous_tau` round k - 1's threshold and `synthetic_share` that of D_k's interactions
+  (for 'share:s')."""
   kind, value = parse(spec)
   if kind == "fixed":
     return tau
   if kind == "list":
     return value[min(k, len(value) - 1)]
+  if kind == "share":
+    if k == 0 or previous_tau is None:
+      return tau
+    factor = 2.0 if synthetic_share <= 0 else min(max(value / synthetic_share, 0.5), 2.0)
+    return int(np.clip(round(previous_tau * factor), 1, model.num_items))
   ranks = np.sort(first_check_ranks(params, model, real_rows, width))
   if not len(ranks):
     return tau

@@ -80,7 +80,7 @@ def test_capped_rounds_report_the_ensemble_beside_the_newest_model(tiny_data, tm
   user, round 1's sources including round 0's synthetic rows; each round generates at its
   scheduled tau."""
   config = tiny.tiny_rsir_config(m=4, cap=1, select="margin", generate_only=True,
-                                 tau_schedule="10,6", generate_ensemble=True)
+                                 tau_schedule="share:0.05", generate_ensemble=True)
   config.eval.ensemble_rounds = 2
   generators, real_generate_round = [], rounds.generate_round
   def spy(*args):  # which backbone each round generates with
@@ -103,6 +103,8 @@ def test_capped_rounds_report_the_ensemble_beside_the_newest_model(tiny_data, tm
   assert np.all((owners >= 0) & (owners < len(tiny_data.split.train)))
   added0 = entries[0]["generation"]["rows_added"]
   assert np.bincount(owners[:added0]).max() <= 1 and np.bincount(owners[added0:]).max() <= 1
-  assert [e["generation"]["tau"] for e in entries] == [10, 6]
+  share = entries[1]["data"]["synthetic_share"]  # of D_1, which round 1's tau answers
+  factor = min(max(0.05 / share, 0.5), 2.0)
+  assert [e["generation"]["tau"] for e in entries] == [10, round(10 * factor)]
   gen = entries[1]["generation"]
   assert gen["rows_before_cap"] >= gen["rows_added"] == len(owners) - added0

@@ -12,7 +12,8 @@ def test_parse_reads_the_three_forms_and_names_bad_ones():
   assert tau_schedule.parse("") == ("fixed", None)
   assert tau_schedule.parse(" 5,10,20 ") == ("list", [5, 10, 20])
   assert tau_schedule.parse("accept:0.6") == ("accept", 0.6)
-  for bad in ("accept:0", "accept:x", "5,0", "five", "accept:1.5"):
+  assert tau_schedule.parse("share:0.3") == ("share", 0.3)
+  for bad in ("accept:0", "accept:x", "5,0", "five", "accept:1.5", "share:-1", "hold:0.5"):
     with pytest.raises(tau_schedule.ScheduleError, match="rsir.tau_schedule"):
       tau_schedule.parse(bad)
 
@@ -21,6 +22,16 @@ def test_a_list_gives_round_k_its_value_and_repeats_the_last():
   taus = [tau_schedule.tau_for_round("5,10", 20, k, None, None, [], 8) for k in range(3)]
   assert taus == [5, 10, 10]
   assert tau_schedule.tau_for_round("", 20, 2, None, None, [], 8) == 20
+
+
+def test_share_scales_the_previous_tau_towards_the_target_share():
+  model = models.SASRec(num_items=50)
+  tau = lambda k, prev, share: tau_schedule.tau_for_round("share:0.3", 20, k, None, model, [],
+                                                          8, prev, share)
+  assert tau(0, None, 0.0) == 20  # round 0: rsir.tau
+  assert tau(1, 20, 0.6) == 10 and tau(1, 20, 0.2) == 30   # x 0.5, x 1.5
+  assert tau(1, 20, 0.01) == 40 and tau(1, 20, 0.0) == 40  # at most doubled
+  assert tau(2, 40, 0.05) == 50 and tau(1, 1, 0.9) == 1    # within 1 .. num_items
 
 
 @pytest.mark.parametrize("share", [0.3, 0.8])
