@@ -399,8 +399,8 @@ def beyond_rsir(c: ml_collections.ConfigDict, dataset: str,
   c.rsir.rounds, c.rsir.m, c.rsir.p, c.rsir.tau = 3, 5, 0.5, 20
   c.eval.ensemble_rounds = 2
   c = apply_preset(c, preset)
-  if preset == "smoke":
-    c.rsir.rounds, c.rsir.m, c.train.max_epochs = 2, 1, 2
+  if preset == "smoke":  # m = 2: a cap of 1 row per user still has rows to choose from
+    c.rsir.rounds, c.rsir.m, c.train.max_epochs = 2, 2, 2
   return c
 
 
