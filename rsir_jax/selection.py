@@ -85,7 +85,9 @@ def margins(params, model: Backbone, sources: Sequence[np.ndarray], rows: Sequen
   cuts sources to the generation length)."""
   width = width or model.max_len
   sources_NxS = generation.source_matrix(sources, width)
-  rows_NxL = generation.source_matrix(rows, width)
+  # Rows as wide as the longest: the scan runs over its positions only (the first-check
+  # ranks of tau_schedule score rows of 2 items).
+  rows_NxL = generation.source_matrix(rows, min(width, max((len(r) for r in rows), default=1)))
   size = min(chunk_size, max(len(rows), 1))
   out = [_margins_chunk(params, _pad_chunk(sources_NxS, lo, size), _pad_chunk(rows_NxL, lo, size),
                         model=model, tau=tau) for lo in range(0, len(rows), size)]
@@ -115,7 +117,8 @@ def disagreement(params, model: Backbone, rows: Sequence[np.ndarray], key: jax.A
                  draws: int = 4, chunk_size: int = 512) -> np.ndarray:
   """Each row's MC-dropout disagreement (see the module docstring), chunk c drawing its
   dropout from fold_in(key, c)."""
-  rows_NxL = generation.source_matrix(rows, model.max_len)
+  width = min(model.max_len, max((len(r) for r in rows), default=1))  # scan only that far
+  rows_NxL = generation.source_matrix(rows, width)
   size = min(chunk_size, max(len(rows), 1))
   out = [_disagreement_chunk(params, _pad_chunk(rows_NxL, lo, size),
                              jax.random.fold_in(key, c), model=model, draws=draws)
