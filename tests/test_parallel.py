@@ -32,8 +32,13 @@ def _result(proc: subprocess.Popen, timeout: int = 900) -> dict:
   return json.loads(out.strip().splitlines()[-1])
 
 
-def _run_worker(num_devices: int, workdir: str) -> dict:
-  return _result(_worker([num_devices, workdir]))
+@pytest.fixture(scope="module")
+def one_and_four(tmp_path_factory):
+  """The round on one and on four of four simulated devices, run side by side; the
+  one-device run is also the reference of the two-process test."""
+  folder = tmp_path_factory.mktemp("devices")
+  procs = {n: _worker([n, str(folder / f"devices_{n}")]) for n in (1, 4)}
+  return {n: _result(p) for n, p in procs.items()}
 
 
 def _assert_same_rounds(a_rounds, b_rounds):
@@ -46,9 +51,8 @@ def _assert_same_rounds(a_rounds, b_rounds):
         assert b[split][k] == pytest.approx(v, abs=1e-6), (a["round"], split, k)
 
 
-def test_one_and_four_devices_give_the_same_round(tmp_path):
-  one = _run_worker(1, str(tmp_path / "one"))
-  four = _run_worker(4, str(tmp_path / "four"))
+def test_one_and_four_devices_give_the_same_round(one_and_four):
+  one, four = one_and_four[1], one_and_four[4]
   assert one["devices"] == four["devices"] == 4
   assert (one["mesh"], four["mesh"]) == (1, 4)
   assert one["batch_30_error"] is None
@@ -72,7 +76,7 @@ def test_four_simulated_devices_on_busy_cores_finish(tmp_path):
   _assert_same_rounds(one["rounds"], four["rounds"])
 
 
-def test_two_processes_match_one(tmp_path):
+def test_two_processes_match_one(tmp_path, one_and_four):
   """Two processes, one CPU device each, one shared workdir, joined by
   jax.distributed.initialize over loopback: the same round as a single process."""
   with socket.socket() as s:
@@ -80,7 +84,7 @@ def test_two_processes_match_one(tmp_path):
     port = s.getsockname()[1]
   shared = str(tmp_path / "two")
   procs = [_worker([0, shared, i, 2, port], devices=1) for i in range(2)]
-  single = _run_worker(1, str(tmp_path / "one"))
+  single = one_and_four[1]
   results = [_result(p) for p in procs]
   for r in results:
     assert (r["processes"], r["devices"], r["mesh"]) == (2, 2, 2)
