@@ -91,7 +91,7 @@ def use_compile_cache(folder: str) -> None:
 def main(config, config_arg: str, workdir: str | None, spec: str = "",
          compile_cache: str = "", only: str = "") -> int:
   """`run` with the command line's error handling; returns the process's exit code.
-  `compile_cache`: see use_compile_cache."""
+  `compile_cache`: see use_compile_cache; `only`: --sweep_only (see sweep.parse_filter)."""
   logs.show_progress()
   use_compile_cache(compile_cache)
   try:

@@ -7,7 +7,6 @@ of the sweep's workdir, with a summary across the points.
   --sweep=config                           the points of the config file's get_sweep()
   --sweep_only='seed=1;model.name=sasrec'  of those, run only the matching points
 
-
 Points run one after another in this process (evaluation and generation reuse their
 compiled functions wherever the shapes are equal). Rerunning resumes the unfinished point and
 skips finished ones. RSIR points that share a round 0 (the same config outside the rsir
