@@ -54,10 +54,12 @@ def parse(spec: str) -> tuple[str, object]:
 
 
 def first_check_ranks(params, model, real_rows: Sequence[np.ndarray], width: int) -> np.ndarray:
-  """Per real row with 2 or more distinct items: the rank (items scoring above it) of the
-  best of the row's other items, given its first item: the row passes the first check at
-  any tau above this rank."""
-  rows = [r for r in real_rows if len(set(np.asarray(r).tolist())) >= 2]
+  """Per real row (cut to its most recent `width` items, as the sampler cuts its sources)
+  with 2 or more distinct items: the rank (items scoring above it) of the best of the row's
+  other items, given its first item: the row passes the first check at any tau above this
+  rank."""
+  rows = [np.asarray(r)[-width:] for r in real_rows]
+  rows = [r for r in rows if len(set(r.tolist())) >= 2]
   big = 1 << 30  # margin = big - rank for every row: no judged context is left at `big`
   margins = selection.margins(params, model, rows, [r[:2] for r in rows], big, width)
   return (big - margins).astype(np.int64)
