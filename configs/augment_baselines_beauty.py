@@ -19,14 +19,15 @@ else is equal.
   python launch.py --config=configs/augment_baselines_beauty.py:smoke --sweep=config
   ... --sweep_only='seed=1;model.name=sasrec'       # a part of the grid
 
-Presets: '' (above: 40 points, 48 trainings; SASRec's three points of one seed took 45
-minutes on 2 cores, CL4SRec's epochs are 1.7 times as long and it needs more of them: the
+Presets: '' (above: 40 points, 48 trainings; a SASRec training takes 5 to 10 minutes on 2
+cores, a GRU4Rec one about 12 (2 s epochs, but 150 of them), a CL4SRec one about 40: the
 grid is several hours); 'smoke' (a small model for 3 epochs, seed 0 only).
 
-Result so far (SASRec, seed 0; test Recall@10 / NDCG@10): base 0.0700 / 0.0403; + RSIR
-0.0760 / 0.0428; + Reordering 0.0796 / 0.0449; + Insertion 0.0769 / 0.0448 at RSIR's number
-of rows (but 53 to 63% more interactions). Tables: docs/results.md, section 12 (generated
-from the sweep's files: python -m rsir_jax.report).
+Result so far (SASRec, seeds 0 and 1, mean test Recall@10 / NDCG@10): base 0.0716 / 0.0412;
++ RSIR 0.0749 / 0.0422; at RSIR's rows, + Reordering 0.0783 / 0.0442 and + Insertion 0.0730 /
+0.0422 (with 53 to 63% more interactions); at RSIR's interactions, + Reordering 0.0755 /
+0.0426 and + Insertion 0.0729 / 0.0424: level with RSIR within the seed spread. Tables:
+docs/results.md, section 12 (generated from the sweep's files: python -m rsir_jax.report).
 """
 
 from rsir_jax.default_config import augment_baselines, augment_baselines_sweep, get_base_config
