@@ -37,6 +37,7 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
   written to rounds.json."""
   r, files = setup.config.rsir, RoundFiles(workdir, setup.writer, data.item_ids)
   entries, previous = [], None  # previous: the last round's trainer.Fit (for fine-tuning)
+  restored = {}  # earlier rounds' best params for the ensembles, by training folder
   for k in range(r.rounds + (0 if r.generate_only else 1)):
     synthetic = NewRows(files.synthetic_rows(k), files.synthetic_owners(k))
     entry, fitted = files.finished_entry(k), None
@@ -47,13 +48,13 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
     if entry is None:
       fitted, entry = train_round(setup, data, synthetic.rows, k, files,
                                   entries[-1] if entries else None, previous)
-      entry = _with_ensemble(setup, fitted.params, entry, entries, files)
+      entry = _with_ensemble(setup, fitted.params, entry, entries, files, restored)
     elif generates or (r.finetune and k < r.rounds):  # its model is needed again
       fitted = trainer.restore_best(setup, files.training_dir(entry))
     if generates:
       model, params = None, fitted.params
       if r.generate_ensemble and entries:  # generate from the last rounds' models together
-        model, params = _members(setup, params, entries, files)
+        model, params = _members(setup, params, entries, files, restored)
       new, generated = generate_round(setup, data, synthetic, params, k, files, model)
       entry = {**entry, **generated, "time_s": {**entry["time_s"], **generated["time_s"]}}
       files.save_synthetic_rows(k + 1, synthetic.rows + new.rows,
@@ -69,25 +70,31 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
   return entries
 
 
-def _members(setup: Setup, params, entries: list[dict], files: RoundFiles
+def _members(setup: Setup, params, entries: list[dict], files: RoundFiles, restored: dict
              ) -> tuple[models.Ensemble, tuple]:
   """The ensemble of the last eval.ensemble_rounds rounds' models: up to r - 1 earlier
   rounds' best models (`entries`: the finished rounds before this one) and this round's
-  `params`; its backbone and its tuple of params."""
-  earlier = entries[-(setup.config.eval.ensemble_rounds - 1):]
-  members = tuple(trainer.restore_best(setup, files.training_dir(e)).params
-                  for e in earlier) + (params,)
+  `params`; its backbone and its tuple of params. `restored` keeps the earlier models by
+  training folder, so that a round's ensemble evaluation and generation restore them once;
+  models that left the window are dropped from it."""
+  folders = [files.training_dir(e) for e in entries[-(setup.config.eval.ensemble_rounds - 1):]]
+  for folder in set(restored) - set(folders):
+    del restored[folder]
+  for folder in folders:
+    if folder not in restored:
+      restored[folder] = trainer.restore_best(setup, folder).params
+  members = tuple(restored[folder] for folder in folders) + (params,)
   return models.Ensemble(setup.model, len(members)), members
 
 
-def _with_ensemble(setup: Setup, params, entry: dict, entries: list[dict], files: RoundFiles
-                   ) -> dict:
+def _with_ensemble(setup: Setup, params, entry: dict, entries: list[dict], files: RoundFiles,
+                   restored: dict) -> dict:
   """With eval.ensemble_rounds = r >= 2, from round 1 on: `entry` with an "ensemble" part,
   the valid and test metrics of ranking by the mean log-probability of the last r rounds'
   models (_members), and the rounds they come from."""
   if setup.config.eval.ensemble_rounds < 2 or not entries:
     return entry
-  model, members = _members(setup, params, entries, files)
+  model, members = _members(setup, params, entries, files, restored)
   part = {"rounds": [e["round"] for e in entries[-(len(members) - 1):]] + [entry["round"]],
           **{split: trainer.evaluate(setup, members, split, model=model)
              for split in ("valid", "test")}}

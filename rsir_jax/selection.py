@@ -51,6 +51,15 @@ def _pad_chunk(array_NxW: np.ndarray, lo: int, size: int) -> np.ndarray:
   return chunk
 
 
+def _chunked(score_chunk, arrays: Sequence[np.ndarray], n: int, chunk_size: int) -> np.ndarray:
+  """score_chunk(c, *chunks) over chunks of `size` rows of each array in `arrays` (the last
+  one zero-padded, so every call has one compiled shape), concatenated and cut to n rows."""
+  size = min(chunk_size, max(n, 1))
+  out = [np.asarray(score_chunk(c, *(_pad_chunk(a, lo, size) for a in arrays)))
+         for c, lo in enumerate(range(0, n, size))]
+  return np.concatenate(out)[:n] if out else np.zeros(0)
+
+
 @functools.partial(jax.jit, static_argnames=("model", "tau"))
 def _margins_chunk(params, sources_BxS, rows_BxL, *, model: Backbone, tau: int):
   """Per row: min over its contexts t = 1 .. length-1 of tau - rank(best unused source item
@@ -88,10 +97,9 @@ def margins(params, model: Backbone, sources: Sequence[np.ndarray], rows: Sequen
   # Rows as wide as the longest: the scan runs over its positions only (the first-check
   # ranks of tau_schedule score rows of 2 items).
   rows_NxL = generation.source_matrix(rows, min(width, max((len(r) for r in rows), default=1)))
-  size = min(chunk_size, max(len(rows), 1))
-  out = [_margins_chunk(params, _pad_chunk(sources_NxS, lo, size), _pad_chunk(rows_NxL, lo, size),
-                        model=model, tau=tau) for lo in range(0, len(rows), size)]
-  return np.concatenate([np.asarray(o) for o in out])[:len(rows)] if out else np.zeros(0)
+  score_chunk = lambda c, sources_BxS, rows_BxL: _margins_chunk(
+      params, sources_BxS, rows_BxL, model=model, tau=tau)
+  return _chunked(score_chunk, [sources_NxS, rows_NxL], len(rows), chunk_size)
 
 
 @functools.partial(jax.jit, static_argnames=("model", "draws"))
@@ -119,11 +127,9 @@ def disagreement(params, model: Backbone, rows: Sequence[np.ndarray], key: jax.A
   dropout from fold_in(key, c)."""
   width = min(model.max_len, max((len(r) for r in rows), default=1))  # scan only that far
   rows_NxL = generation.source_matrix(rows, width)
-  size = min(chunk_size, max(len(rows), 1))
-  out = [_disagreement_chunk(params, _pad_chunk(rows_NxL, lo, size),
-                             jax.random.fold_in(key, c), model=model, draws=draws)
-         for c, lo in enumerate(range(0, len(rows), size))]
-  return np.concatenate([np.asarray(o) for o in out])[:len(rows)] if out else np.zeros(0)
+  score_chunk = lambda c, rows_BxL: _disagreement_chunk(
+      params, rows_BxL, jax.random.fold_in(key, c), model=model, draws=draws)
+  return _chunked(score_chunk, [rows_NxL], len(rows), chunk_size)
 
 
 def scores(select: str, params, model: Backbone, sources: Sequence[np.ndarray],

@@ -78,7 +78,7 @@ def test_capped_rounds_report_the_ensemble_beside_the_newest_model(tiny_data, tm
   the ensemble, together: round 1 (trained on capped rows) is also evaluated as an ensemble
   with round 0, and generates with it; both rounds' new rows keep at most one row per real
   user, round 1's sources including round 0's synthetic rows; each round generates at its
-  scheduled tau."""
+  scheduled tau; round 0's model is restored once for both of round 1's ensembles."""
   config = tiny.tiny_rsir_config(m=4, cap=1, select="margin", generate_only=True,
                                  tau_schedule="share:0.05", generate_ensemble=True)
   config.eval.ensemble_rounds = 2
@@ -87,12 +87,18 @@ def test_capped_rounds_report_the_ensemble_beside_the_newest_model(tiny_data, tm
     generators.append(type(args[-1]).__name__)
     return real_generate_round(*args)
   monkeypatch.setattr(rounds, "generate_round", spy)
+  restores, real_restore_best = [], rounds.trainer.restore_best
+  def count_restores(setup, folder):
+    restores.append(os.path.relpath(folder, tmp_path))
+    return real_restore_best(setup, folder)
+  monkeypatch.setattr(rounds.trainer, "restore_best", count_restores)
   entries = rounds.run_rounds(tiny.resolve(config, tiny_data), tiny_data, str(tmp_path))
   assert "ensemble" not in entries[0]
   part = entries[1]["ensemble"]
   assert part["rounds"] == [0, 1] and part["test"] != entries[1]["test"]
   assert set(part["valid"]) == set(entries[1]["valid"])
   assert generators == ["NoneType", "Ensemble"]  # round 0: its own model (the default)
+  assert restores == [os.path.join("round_0", "train")]
   with open(os.path.join(tmp_path, "rounds.csv")) as f:
     table = list(csv.DictReader(f))
   assert table[0]["ensemble_test_ndcg@10"] == ""
