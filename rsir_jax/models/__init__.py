@@ -2,8 +2,8 @@
 CL4SRec's contrastive loss, cl4srec.py), gru4rec (stacked GRUs, gru4rec.py), hstu (HSTU's
 pointwise-attention layers, hstu.py); Ensemble (ensemble.py) wraps several trained models of
 one backbone as one (not a model.name: the rounds build it). A new backbone is a module
-with a `Backbone` subclass (see base.py) and one entry in `BACKBONES`; `model.name` in the
-config selects it."""
+with a `Backbone` subclass (see base.py; `FlaxBackbone` when its network is one Flax module)
+and one entry in `BACKBONES`; `model.name` in the config selects it."""
 
 from __future__ import annotations
 

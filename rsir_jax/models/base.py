@@ -22,13 +22,15 @@ functions as a static argument. Its methods are pure functions of an explicit pa
       only where `has_auxiliary_loss`: a training objective of the rows' input sequences
       that the train step adds to the next-item loss (CL4SRec's contrastive loss).
 
-Item ids run 1..num_items; the model keeps at most `max_len` positions.
+Item ids run 1..num_items; the model keeps at most `max_len` positions. `FlaxBackbone`
+implements init, encode and decode for a backbone whose network is one Flax module.
 """
 
 from __future__ import annotations
 
 import abc
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
@@ -67,6 +69,43 @@ class Backbone(abc.ABC):
     padding can never rank or be predicted."""
     scores_NxV = h_NxD @ self.item_table(params).T
     return scores_NxV.at[..., 0].set(-jnp.inf)
+
+
+class FlaxBackbone(Backbone):
+  """A backbone whose network is one Flax module (`network()`), with a `decode(item, pos,
+  cache)` method beside its `__call__(items_BxL, train[, drop_scale])`: init, encode and
+  decode are the module's, over an explicit params pytree."""
+
+  @abc.abstractmethod
+  def network(self) -> nn.Module:
+    """The Flax module of these settings."""
+
+  def init(self, key: jax.Array):
+    """A freshly initialised params pytree."""
+    dummy_1xL = jnp.ones((1, 2), dtype=jnp.int32)
+    return self.network().init({"params": key}, dummy_1xL, train=False)["params"]
+
+  def encode(self, params, items_BxL, *, train: bool = False, dropout_key=None,
+             dropout_scale=None):
+    """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key.
+    `dropout_scale` (a scalar, may be traced; only where supports_dropout_scale) multiplies
+    every dropout rate."""
+    rngs = {"dropout": dropout_key} if train else None
+    extra = {"drop_scale": dropout_scale} if self.supports_dropout_scale else {}
+    if dropout_scale is not None and not self.supports_dropout_scale:
+      raise TypeError(f"{type(self).__name__} has no dropout scale")
+    return self.network().apply({"params": params}, items_BxL, train=train, rngs=rngs, **extra)
+
+  def decode(self, params, item, pos, cache):
+    """Incremental inference for one sequence: (hidden state (D,) at `pos`, updated cache)."""
+    return self.network().apply({"params": params}, item, pos, cache, method="decode")
+
+
+def kv_cache(num_layers: int, length: int, num_heads: int, dim: int) -> list[dict]:
+  """An attention backbone's empty decoding cache: per layer {"k", "v"} of zeros, shape
+  (length, H, D/H)."""
+  shape = (length, num_heads, dim // num_heads)
+  return [{"k": jnp.zeros(shape), "v": jnp.zeros(shape)} for _ in range(num_layers)]
 
 
 def count_params(params) -> int:

@@ -21,11 +21,10 @@ from __future__ import annotations
 import dataclasses
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 import ml_collections
 
-from rsir_jax.models.base import Backbone
+from rsir_jax.models.base import FlaxBackbone
 
 _init = nn.initializers.normal(stddev=0.02)
 
@@ -80,7 +79,7 @@ class _GRU4RecNet(nn.Module):
 
 
 @dataclasses.dataclass(frozen=True)
-class GRU4Rec(Backbone):
+class GRU4Rec(FlaxBackbone):
   """GRU4Rec's static settings (hashable: a jit static argument) and its pure functions."""
   num_items: int
   dim: int = 64
@@ -95,25 +94,14 @@ class GRU4Rec(Backbone):
     return cls(num_items=int(num_items), dim=m.dim, num_layers=m.num_layers,
                dropout=m.dropout, max_len=m.max_len)
 
-  def init(self, key: jax.Array):
-    """A freshly initialised params pytree."""
-    dummy_1xL = jnp.ones((1, 2), dtype=jnp.int32)
-    return _GRU4RecNet(self).init({"params": key}, dummy_1xL, train=False)["params"]
-
-  def encode(self, params, items_BxL, *, train: bool = False, dropout_key=None):
-    """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key."""
-    rngs = {"dropout": dropout_key} if train else None
-    return _GRU4RecNet(self).apply({"params": params}, items_BxL, train=train, rngs=rngs)
+  def network(self) -> nn.Module:
+    """The Flax module of these settings."""
+    return _GRU4RecNet(self)
 
   def empty_cache(self, length: int | None = None):
     """The zero recurrent state of every layer, (num_layers, D); the same for any length."""
     del length  # a recurrent state does not grow with the sequence
     return jnp.zeros((self.num_layers, self.dim))
-
-  def decode(self, params, item, pos, cache):
-    """Incremental inference for one sequence: (hidden state (D,) at `pos`, updated cache)."""
-    return _GRU4RecNet(self).apply({"params": params}, item, pos, cache,
-                                   method=_GRU4RecNet.decode)
 
   def item_table(self, params):
     """The (num_items + 1, D) item embedding table (shared by input and output), row 0 being

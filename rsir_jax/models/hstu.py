@@ -29,11 +29,10 @@ from __future__ import annotations
 import dataclasses
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 import ml_collections
 
-from rsir_jax.models.base import Backbone
+from rsir_jax.models.base import FlaxBackbone, kv_cache
 
 _init = nn.initializers.normal(stddev=0.02)
 
@@ -135,7 +134,7 @@ class _HSTUNet(nn.Module):
 
 
 @dataclasses.dataclass(frozen=True)
-class HSTU(Backbone):
+class HSTU(FlaxBackbone):
   """HSTU's static settings (hashable: a jit static argument) and its pure functions."""
   num_items: int
   dim: int = 64
@@ -153,25 +152,14 @@ class HSTU(Backbone):
                num_heads=m.num_heads, dropout=m.dropout, attn_dropout=m.attn_dropout,
                max_len=m.max_len)
 
-  def init(self, key: jax.Array):
-    """A freshly initialised params pytree."""
-    dummy_1xL = jnp.ones((1, 2), dtype=jnp.int32)
-    return _HSTUNet(self).init({"params": key}, dummy_1xL, train=False)["params"]
-
-  def encode(self, params, items_BxL, *, train: bool = False, dropout_key=None):
-    """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key."""
-    rngs = {"dropout": dropout_key} if train else None
-    return _HSTUNet(self).apply({"params": params}, items_BxL, train=train, rngs=rngs)
+  def network(self) -> nn.Module:
+    """The Flax module of these settings."""
+    return _HSTUNet(self)
 
   def empty_cache(self, length: int | None = None):
     """Key/value cache of one sequence: per layer {"k", "v"} of zeros, shape
     (length or max_len, H, D/H)."""
-    shape = (length or self.max_len, self.num_heads, self.dim // self.num_heads)
-    return [{"k": jnp.zeros(shape), "v": jnp.zeros(shape)} for _ in range(self.num_layers)]
-
-  def decode(self, params, item, pos, cache):
-    """Incremental inference for one sequence: (hidden state (D,) at `pos`, updated cache)."""
-    return _HSTUNet(self).apply({"params": params}, item, pos, cache, method=_HSTUNet.decode)
+    return kv_cache(self.num_layers, length or self.max_len, self.num_heads, self.dim)
 
   def item_table(self, params):
     """The (num_items + 1, D) item embedding table (shared by input and output), row 0 being

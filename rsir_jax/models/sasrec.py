@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from rsir_jax.models.base import Backbone
+from rsir_jax.models.base import FlaxBackbone, kv_cache
 
 _init = nn.initializers.normal(stddev=0.02)
 
@@ -147,7 +147,7 @@ class _SASRecNet(nn.Module):
 
 
 @dataclasses.dataclass(frozen=True)
-class SASRec(Backbone):
+class SASRec(FlaxBackbone):
   """SASRec's static settings (hashable: a jit static argument) and its pure functions."""
   num_items: int
   dim: int = 64
@@ -170,29 +170,14 @@ class SASRec(Backbone):
                attn_dropout=m.attn_dropout, max_len=m.max_len, input_norm=m.input_norm,
                ffn_dropout=m.ffn_dropout)
 
-  def init(self, key: jax.Array):
-    """A freshly initialised params pytree."""
-    dummy_1xL = jnp.ones((1, 2), dtype=jnp.int32)
-    return _SASRecNet(self).init({"params": key}, dummy_1xL, train=False)["params"]
-
-  def encode(self, params, items_BxL, *, train: bool = False, dropout_key=None,
-             dropout_scale=None):
-    """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key.
-    `dropout_scale` (a scalar, may be traced) multiplies every dropout rate."""
-    rngs = {"dropout": dropout_key} if train else None
-    return _SASRecNet(self).apply({"params": params}, items_BxL, train=train,
-                                  drop_scale=dropout_scale, rngs=rngs)
+  def network(self) -> nn.Module:
+    """The Flax module of these settings."""
+    return _SASRecNet(self)
 
   def empty_cache(self, length: int | None = None):
     """Key/value cache of one sequence: per block {"k", "v"} of zeros, shape
     (length or max_len, H, D/H)."""
-    shape = (length or self.max_len, self.num_heads, self.dim // self.num_heads)
-    return [{"k": jnp.zeros(shape), "v": jnp.zeros(shape)} for _ in range(self.num_layers)]
-
-  def decode(self, params, item, pos, cache):
-    """Incremental inference for one sequence: (hidden state (D,) at `pos`, updated cache)."""
-    return _SASRecNet(self).apply({"params": params}, item, pos, cache,
-                                  method=_SASRecNet.decode)
+    return kv_cache(self.num_layers, length or self.max_len, self.num_heads, self.dim)
 
   def item_table(self, params):
     """The (num_items + 1, D) item embedding table (shared by input and output), row 0 being
