@@ -46,9 +46,10 @@ def model_and_params(request):
 
 
 @functools.partial(jax.jit, static_argnames=("model", "train"))
-def _encode(model, params, items_BxL, train=False, dropout_key=None):
+def _encode(model, params, items_BxL, train=False, dropout_key=None, dropout_scale=None):
   """model.encode, compiled (run op by op it dominates the time of these tests)."""
-  return model.encode(params, items_BxL, train=train, dropout_key=dropout_key)
+  return model.encode(params, items_BxL, train=train, dropout_key=dropout_key,
+                      dropout_scale=dropout_scale)
 
 
 def _items(seed, shape):
@@ -112,6 +113,20 @@ def test_shapes_scores_dropout_and_length_limit(model_and_params):
   with pytest.raises(ValueError, match="max_len"):
     _encode(model, params, jnp.ones((1, L + 1), jnp.int32))
   hash(model)  # a jit static argument
+
+
+def test_dropout_scale_zero_is_no_dropout_and_one_is_the_configured_rates(model_and_params):
+  """train.dropout_warmup_epochs' traced factor on every dropout rate of the backbone."""
+  model, params = model_and_params
+  assert model.supports_dropout_scale
+  items = _items(2, (3, 7))
+  train = lambda scale=None: _encode(model, params, items, train=True,
+                                     dropout_key=jax.random.key(5), dropout_scale=scale)
+  np.testing.assert_allclose(train(jnp.float32(0.0)), _encode(model, params, items), atol=1e-5)
+  np.testing.assert_allclose(train(jnp.float32(1.0)), train(), atol=1e-5)
+  half = train(jnp.float32(0.5))
+  assert not np.allclose(half, train(), atol=1e-3)
+  assert not np.allclose(half, _encode(model, params, items), atol=1e-3)
 
 
 @pytest.mark.parametrize("name", NEW)

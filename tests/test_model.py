@@ -101,15 +101,3 @@ def test_authors_block_options_keep_decoding_exact_and_causal(input_norm, ffn_dr
   plain = dataclasses.replace(model, ffn_dropout=False)
   c = plain.encode(params, items[None], train=True, dropout_key=key)
   assert np.allclose(a, c) != ffn_dropout  # the extra mask changes training outputs
-
-
-def test_dropout_scale_zero_is_no_dropout_and_one_is_the_configured_rates(params):
-  items = jnp.asarray(np.random.default_rng(2).integers(1, 31, size=(3, 7)))
-  key = jax.random.key(5)
-  train = lambda **kw: MODEL.encode(params, items, train=True, dropout_key=key, **kw)
-  np.testing.assert_allclose(train(dropout_scale=jnp.float32(0.0)), MODEL.encode(params, items),
-                             atol=1e-6)
-  np.testing.assert_allclose(train(dropout_scale=jnp.float32(1.0)), train(), atol=1e-6)
-  half = train(dropout_scale=jnp.float32(0.5))
-  assert not np.allclose(half, train(), atol=1e-3)
-  assert not np.allclose(half, MODEL.encode(params, items), atol=1e-3)

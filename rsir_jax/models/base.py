@@ -71,10 +71,24 @@ class Backbone(abc.ABC):
     return scores_NxV.at[..., 0].set(-jnp.inf)
 
 
+class ScaledDropout(nn.Dropout):
+  """nn.Dropout whose rate can be scaled by a traced factor (a dropout warmup); without one
+  it is nn.Dropout itself, so runs without the schedule reproduce bit for bit."""
+
+  def __call__(self, inputs, deterministic: bool, scale=None):
+    if scale is None or deterministic or self.rate == 0.0:
+      return super().__call__(inputs, deterministic=deterministic)
+    keep_prob = 1.0 - self.rate * scale
+    mask = jax.random.bernoulli(self.make_rng("dropout"), p=keep_prob, shape=inputs.shape)
+    return jax.lax.select(mask, inputs / keep_prob.astype(inputs.dtype), jnp.zeros_like(inputs))
+
+
 class FlaxBackbone(Backbone):
   """A backbone whose network is one Flax module (`network()`), with a `decode(item, pos,
-  cache)` method beside its `__call__(items_BxL, train[, drop_scale])`: init, encode and
-  decode are the module's, over an explicit params pytree."""
+  cache)` method beside its `__call__(items_BxL, train, drop_scale=None)` (its dropouts
+  ScaledDropouts): init, encode and decode are the module's, over an explicit params
+  pytree."""
+  supports_dropout_scale = True
 
   @abc.abstractmethod
   def network(self) -> nn.Module:
@@ -88,13 +102,10 @@ class FlaxBackbone(Backbone):
   def encode(self, params, items_BxL, *, train: bool = False, dropout_key=None,
              dropout_scale=None):
     """Hidden states (B, L, D) for right-padded item ids (B, L); pure in params and key.
-    `dropout_scale` (a scalar, may be traced; only where supports_dropout_scale) multiplies
-    every dropout rate."""
+    `dropout_scale` (a scalar, may be traced) multiplies every dropout rate."""
     rngs = {"dropout": dropout_key} if train else None
-    extra = {"drop_scale": dropout_scale} if self.supports_dropout_scale else {}
-    if dropout_scale is not None and not self.supports_dropout_scale:
-      raise TypeError(f"{type(self).__name__} has no dropout scale")
-    return self.network().apply({"params": params}, items_BxL, train=train, rngs=rngs, **extra)
+    return self.network().apply({"params": params}, items_BxL, train=train,
+                                drop_scale=dropout_scale, rngs=rngs)
 
   def decode(self, params, item, pos, cache):
     """Incremental inference for one sequence: (hidden state (D,) at `pos`, updated cache)."""

@@ -24,7 +24,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import ml_collections
 
-from rsir_jax.models.base import FlaxBackbone
+from rsir_jax.models.base import FlaxBackbone, ScaledDropout
 
 _init = nn.initializers.normal(stddev=0.02)
 
@@ -51,19 +51,19 @@ class _GRU4RecNet(nn.Module):
   def setup(self):
     cfg = self.cfg
     self.item_embed = self.param("item_embed", _init, (cfg.num_items + 1, cfg.dim))
-    self.drop_in = nn.Dropout(cfg.dropout)
+    self.drop_in = ScaledDropout(cfg.dropout)
     self.cells = [nn.GRUCell(features=cfg.dim, name=f"gru_{i}") for i in range(cfg.num_layers)]
-    self.drop_out = nn.Dropout(cfg.dropout)
+    self.drop_out = ScaledDropout(cfg.dropout)
 
-  def __call__(self, items_BxL, train: bool = False):
+  def __call__(self, items_BxL, train: bool = False, drop_scale=None):
     B, L = items_BxL.shape
     if L > self.cfg.max_len:
       raise ValueError(f"sequence length {L} exceeds model.max_len={self.cfg.max_len}")
-    h_BxLxD = self.drop_in(self.item_embed[items_BxL], deterministic=not train)
+    h_BxLxD = self.drop_in(self.item_embed[items_BxL], not train, drop_scale)
     for cell in self.cells:
       zero_BxD = jnp.zeros((B, self.cfg.dim), h_BxLxD.dtype)
       _, h_BxLxD = _scan_over_time(cell, zero_BxD, h_BxLxD)
-    return self.drop_out(h_BxLxD, deterministic=not train)
+    return self.drop_out(h_BxLxD, not train, drop_scale)
 
   def decode(self, item, pos, state_NxD):
     """Hidden state (D,) after appending `item` at position `pos` of one sequence whose

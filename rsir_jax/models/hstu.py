@@ -32,7 +32,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import ml_collections
 
-from rsir_jax.models.base import FlaxBackbone, kv_cache
+from rsir_jax.models.base import FlaxBackbone, ScaledDropout, kv_cache
 
 _init = nn.initializers.normal(stddev=0.02)
 
@@ -50,8 +50,8 @@ class _Layer(nn.Module):
     self.rab = self.param("rab", _init, (cfg.num_heads, cfg.max_len))
     self.ln_attn = nn.LayerNorm(epsilon=1e-6)
     self.out = nn.Dense(cfg.dim, kernel_init=_init)
-    self.drop_attn = nn.Dropout(cfg.attn_dropout)
-    self.drop_out = nn.Dropout(cfg.dropout)
+    self.drop_attn = ScaledDropout(cfg.attn_dropout)
+    self.drop_out = ScaledDropout(cfg.dropout)
 
   def _uvqk(self, x_xD):
     """(..., D) -> u (..., D) and v, q, k each (..., H, D/H)."""
@@ -65,12 +65,12 @@ class _Layer(nn.Module):
     negative ones, the future, are masked by the caller)."""
     return self.rab[:, jnp.clip(dist, 0, self.cfg.max_len - 1)]
 
-  def _output(self, x_xD, av_xD, u_xD, train: bool):
+  def _output(self, x_xD, av_xD, u_xD, train: bool, drop_scale=None):
     """y = LayerNorm(A v) * u, projected, dropped out and added to the residual stream."""
     y_xD = self.ln_attn(av_xD) * u_xD
-    return x_xD + self.drop_out(self.out(y_xD), deterministic=not train)
+    return x_xD + self.drop_out(self.out(y_xD), not train, drop_scale)
 
-  def __call__(self, x_BxLxD, train: bool):
+  def __call__(self, x_BxLxD, train: bool, drop_scale=None):
     B, L, D = x_BxLxD.shape
     u_BxLxD, v_BxLxHxK, q_BxLxHxK, k_BxLxHxK = self._uvqk(x_BxLxD)
     t_L = jnp.arange(L)
@@ -79,9 +79,9 @@ class _Layer(nn.Module):
     logits_BxHxLxL = logits_BxHxLxL / jnp.sqrt(D // self.cfg.num_heads) + self._bias(dist_LxL)
     causal_LxL = dist_LxL >= 0
     attn_BxHxLxL = jnp.where(causal_LxL, nn.silu(logits_BxHxLxL), 0.0) / (t_L[:, None] + 1)
-    attn_BxHxLxL = self.drop_attn(attn_BxHxLxL, deterministic=not train)
+    attn_BxHxLxL = self.drop_attn(attn_BxHxLxL, not train, drop_scale)
     av_BxLxHxK = jnp.einsum("bhts,bshk->bthk", attn_BxHxLxL, v_BxLxHxK)
-    return self._output(x_BxLxD, av_BxLxHxK.reshape(B, L, D), u_BxLxD, train)
+    return self._output(x_BxLxD, av_BxLxHxK.reshape(B, L, D), u_BxLxD, train, drop_scale)
 
   def decode(self, x_D, cache, pos):
     """One position `pos` of one sequence (inference): writes its key and value into `cache`
@@ -107,18 +107,18 @@ class _HSTUNet(nn.Module):
       raise ValueError(f"model.dim={cfg.dim} is not divisible by model.num_heads={cfg.num_heads}")
     self.item_embed = self.param("item_embed", _init, (cfg.num_items + 1, cfg.dim))
     self.pos_embed = self.param("pos_embed", _init, (cfg.max_len, cfg.dim))
-    self.drop_in = nn.Dropout(cfg.dropout)
+    self.drop_in = ScaledDropout(cfg.dropout)
     self.layers = [_Layer(cfg, name=f"layer_{i}") for i in range(cfg.num_layers)]
     self.ln_out = nn.LayerNorm(epsilon=1e-6)
 
-  def __call__(self, items_BxL, train: bool = False):
+  def __call__(self, items_BxL, train: bool = False, drop_scale=None):
     L = items_BxL.shape[1]
     if L > self.cfg.max_len:
       raise ValueError(f"sequence length {L} exceeds model.max_len={self.cfg.max_len}")
     x_BxLxD = self.item_embed[items_BxL] + self.pos_embed[:L][None]
-    x_BxLxD = self.drop_in(x_BxLxD, deterministic=not train)
+    x_BxLxD = self.drop_in(x_BxLxD, not train, drop_scale)
     for layer in self.layers:
-      x_BxLxD = layer(x_BxLxD, train)
+      x_BxLxD = layer(x_BxLxD, train, drop_scale)
     return self.ln_out(x_BxLxD)
 
   def decode(self, item, pos, cache):

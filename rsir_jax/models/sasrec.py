@@ -26,21 +26,9 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from rsir_jax.models.base import FlaxBackbone, kv_cache
+from rsir_jax.models.base import FlaxBackbone, ScaledDropout, kv_cache
 
 _init = nn.initializers.normal(stddev=0.02)
-
-
-class _Dropout(nn.Dropout):
-  """nn.Dropout whose rate can be scaled by a traced factor (a dropout warmup); without one
-  it is nn.Dropout itself, so earlier runs reproduce bit for bit."""
-
-  def __call__(self, inputs, deterministic: bool, scale=None):
-    if scale is None or deterministic or self.rate == 0.0:
-      return super().__call__(inputs, deterministic=deterministic)
-    keep_prob = 1.0 - self.rate * scale
-    mask = jax.random.bernoulli(self.make_rng("dropout"), p=keep_prob, shape=inputs.shape)
-    return jax.lax.select(mask, inputs / keep_prob.astype(inputs.dtype), jnp.zeros_like(inputs))
 
 
 class _Block(nn.Module):
@@ -61,11 +49,11 @@ class _Block(nn.Module):
     self.ln_ff = nn.LayerNorm(epsilon=1e-12)
     # Dropout names are part of each mask's PRNG stream; these keep the streams of the
     # original (compact) definition, so earlier runs reproduce bit for bit.
-    self.Dropout_0 = _Dropout(cfg.attn_dropout)  # on attention weights
-    self.Dropout_1 = _Dropout(cfg.dropout)  # on the attention output
-    self.Dropout_2 = _Dropout(cfg.dropout)  # on the feed-forward output
+    self.Dropout_0 = ScaledDropout(cfg.attn_dropout)  # on attention weights
+    self.Dropout_1 = ScaledDropout(cfg.dropout)  # on the attention output
+    self.Dropout_2 = ScaledDropout(cfg.dropout)  # on the feed-forward output
     if cfg.ffn_dropout:
-      self.Dropout_3 = _Dropout(cfg.dropout)  # inside the feed-forward
+      self.Dropout_3 = ScaledDropout(cfg.dropout)  # inside the feed-forward
 
   def _split_heads(self, x_LxD):
     """(..., 3D) -> q, k, v each (..., H, D/H)."""
@@ -121,7 +109,7 @@ class _SASRecNet(nn.Module):
                                  (cfg.num_items + 1 + cfg.num_special_tokens, cfg.dim))
     self.pos_embed = self.param("pos_embed", _init, (cfg.max_len, cfg.dim))
     self.ln_in = nn.LayerNorm(epsilon=1e-12) if cfg.input_norm else (lambda x: x)
-    self.drop_in = _Dropout(cfg.dropout)
+    self.drop_in = ScaledDropout(cfg.dropout)
     self.blocks = [_Block(cfg, name=f"block_{i}") for i in range(cfg.num_layers)]
 
   def __call__(self, items_BxL, train: bool = False, drop_scale=None):
@@ -159,7 +147,6 @@ class SASRec(FlaxBackbone):
   max_len: int = 50
   input_norm: bool = True
   ffn_dropout: bool = False
-  supports_dropout_scale = True  # a class attribute, not a field
   num_special_tokens = 0  # input-only ids after the items (CL4SRec: its [mask])
 
   @classmethod
