@@ -52,8 +52,9 @@ def _pad_chunk(array_NxW: np.ndarray, lo: int, size: int) -> np.ndarray:
 
 
 def _chunked(score_chunk, arrays: Sequence[np.ndarray], n: int, chunk_size: int) -> np.ndarray:
-  """score_chunk(c, *chunks) over chunks of `size` rows of each array in `arrays` (the last
-  one zero-padded, so every call has one compiled shape), concatenated and cut to n rows."""
+  """score_chunk(c, *chunks) for chunk c = 0, 1, ... of the first n rows of each array in
+  `arrays`, chunk_size rows at a time (fewer when n is smaller; the last chunk zero-padded,
+  so every call has one compiled shape); the results concatenated and cut to n rows."""
   size = min(chunk_size, max(n, 1))
   out = [np.asarray(score_chunk(c, *(_pad_chunk(a, lo, size) for a in arrays)))
          for c, lo in enumerate(range(0, n, size))]
