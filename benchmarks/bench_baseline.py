@@ -19,9 +19,9 @@ import time
 import jax
 from absl import app, flags
 
-from benchmarks.common import write_rows
 from rsir_jax import batching, default_config, evaluation, models, train_step
 from rsir_jax.data.load import load_split
+from rsir_jax.provenance import write_rows
 
 _DATASET = flags.DEFINE_string("dataset", "beauty", "Named dataset.")
 _LOSS = flags.DEFINE_string("loss", "ce", "Loss (ce, sampled, bce).")

@@ -14,7 +14,6 @@ writes the rows for docs/results.md.
 """
 
 import dataclasses
-import json
 import os
 import time
 
@@ -22,9 +21,10 @@ import jax
 import numpy as np
 from absl import app, flags
 
-from benchmarks.common import write_rows
-from rsir_jax import default_config, generation, logs, setup as setup_lib, trainer
+from rsir_jax import generation, logs, setup as setup_lib, trainer
+from rsir_jax import workdir as workdir_lib
 from rsir_jax.data.load import load_split
+from rsir_jax.provenance import write_rows
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A finished baseline run, or an RSIR run whose "
                                 "round 0 is finished (its model is the one timed).", required=True)
@@ -49,9 +49,7 @@ def _timed(fn):
 def main(argv):
   del argv
   logs.show_progress()
-  config = default_config.get_base_config()  # defaults for fields the run predates
-  with open(os.path.join(_WORKDIR.value, "config.json")) as f:
-    config.update(json.load(f))
+  config = workdir_lib.read_config(_WORKDIR.value)
   config.rsir.m, config.rsir.tau, config.rsir.p = _M.value, _TAU.value, _P.value
   chunk = _CHUNK.value or config.rsir.chunk_size
   full_slots = config.rsir.slots if _FULL_SLOTS.value is None else _FULL_SLOTS.value

@@ -20,10 +20,10 @@ import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
 
-from benchmarks.common import write_rows
 from rsir_jax import batching, train_step
 from rsir_jax import setup as setup_lib
 from rsir_jax.data.load import load_data
+from rsir_jax.provenance import write_rows
 
 VARIANTS = {
     "base": {},

@@ -38,10 +38,10 @@ import numpy as np
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from benchmarks.common import write_rows
 from rsir_jax import batching, cli, experiment, logs, parallel, train_step
 from rsir_jax import setup as setup_lib
 from rsir_jax.data.load import load_data
+from rsir_jax.provenance import write_rows
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/sasrec_beauty.py",
                                           "A baseline config file (rsir.rounds = 0).")

@@ -1,4 +1,6 @@
-"""Where a result comes from: the commit of the code, the machine, the date."""
+"""Where a result comes from: the commit of the code, the machine, the date, the command;
+and the rows files (JSON) that benchmarks and studies write for `rsir_jax.report`
+(kind=bench)."""
 
 from __future__ import annotations
 
@@ -6,8 +8,11 @@ import datetime
 import os
 import platform
 import subprocess
+import sys
 
 import jax
+
+from rsir_jax.files import Writer
 
 
 def provenance() -> dict:
@@ -28,3 +33,19 @@ def provenance() -> dict:
     machine = f"{device.device_kind} x{jax.device_count()}"
   return {"commit": (commit or "unknown") + ("+dirty" if commit and dirty else ""),
           "machine": machine, "date": datetime.date.today().isoformat()}
+
+
+def command() -> str:
+  """The command line that runs this process, as typed in the repository root: `python -m
+  X ...` for a module (never this machine's path to it)."""
+  spec = getattr(sys.modules["__main__"], "__spec__", None)
+  program = ["-m", spec.name] if spec is not None and spec.name else [
+      os.path.relpath(sys.argv[0])]
+  return " ".join(["python", *program, *sys.argv[1:]])
+
+
+def write_rows(path: str, rows: list[dict]) -> None:
+  """Writes {"command", "provenance", "rows"} to `path` (nothing when `path` is empty)."""
+  if path:
+    Writer().json(path, {"command": command(), "provenance": provenance(), "rows": rows})
+    print(f"wrote {path}")

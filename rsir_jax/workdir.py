@@ -74,6 +74,17 @@ def config_differences(old: dict, new: dict, ignore=lambda field: False) -> list
   return diffs
 
 
+def read_config(run_dir: str) -> ml_collections.ConfigDict:
+  """The config of the finished or running run in `run_dir` (its config.json), over the
+  defaults of this version for fields the run predates."""
+  path = os.path.join(run_dir, "config.json")
+  if not os.path.exists(path):
+    raise WorkdirError(f"{run_dir} holds no run (no config.json)")
+  config = default_config.get_base_config()
+  config.update(read_json(path))
+  return config
+
+
 def check_same_run(workdir: str, config) -> None:
   """Refuses to resume a workdir that holds a run of a different config. The number of RSIR
   rounds may change (round k does not depend on how many follow it), so a finished run can
