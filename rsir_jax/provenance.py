@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import os
 import platform
+import shlex
 import subprocess
 import sys
 
@@ -37,11 +38,12 @@ def provenance() -> dict:
 
 def command() -> str:
   """The command line that runs this process, as typed in the repository root: `python -m
-  X ...` for a module (never this machine's path to it)."""
+  X ...` for a module (never this machine's path to it), each argument quoted for the shell
+  where it needs it."""
   spec = getattr(sys.modules["__main__"], "__spec__", None)
   program = ["-m", spec.name] if spec is not None and spec.name else [
       os.path.relpath(sys.argv[0])]
-  return " ".join(["python", *program, *sys.argv[1:]])
+  return " ".join(["python", *program, *map(shlex.quote, sys.argv[1:])])
 
 
 def write_rows(path: str, rows: list[dict]) -> None:

@@ -4,8 +4,10 @@ over seeds, per-round changes, blocks left alone when their runs are missing."""
 import json
 import os
 import statistics
+import sys
+import types
 
-from rsir_jax import default_config, report, sweep
+from rsir_jax import default_config, provenance, report, sweep
 
 PROVENANCE = {"commit": "abc1234", "machine": "CPU x86_64, 2 cores", "date": "2026-11-28"}
 
@@ -149,3 +151,15 @@ def test_bench_table_keeps_the_columns_asked_for_in_their_order(tmp_path):
                                        {"lr": 0.002, "epoch_s": 20.0, "seed": 1}]}))
   lines = report.render({"kind": "bench", "dirs": str(path), "cols": "seed,lr"})
   assert lines[:4] == ["| seed | lr |", "|---|---|", "| 0 | 0.001 |", "| 1 | 0.002 |"]
+
+
+def test_rows_files_record_a_command_that_runs_as_typed(tmp_path, monkeypatch):
+  """write_rows' command: `python -m module` for a module, arguments with spaces quoted."""
+  monkeypatch.setattr(sys, "argv", ["ignored", "--ensemble=two seeds:a:b", "--out=x.json"])
+  monkeypatch.setattr(sys.modules["__main__"], "__spec__",
+                      types.SimpleNamespace(name="rsir_jax.ensemble_eval"), raising=False)
+  provenance.write_rows(str(tmp_path / "rows.json"), [{"a": 1}])
+  written = json.loads((tmp_path / "rows.json").read_text())
+  assert written["command"] == ("python -m rsir_jax.ensemble_eval '--ensemble=two seeds:a:b' "
+                                "--out=x.json")
+  assert written["rows"] == [{"a": 1}] and set(written["provenance"]) == set(PROVENANCE)
