@@ -12,14 +12,15 @@ model is trained from scratch on the result:
 the two heuristics cut to the number of rows RSIR added for that backbone and seed
 (rsir.match_rows), and again to the number of interactions it added (rsir.match_by: RSIR's
 rows are shorter than the heuristics' copies, so equal rows are not equal data). Everything
-else is equal.
+else is equal. A last point per backbone and seed trains RSIR's round 1 again from its own
+initialisation (rsir.reseed_rounds), for the ensembles of docs/results.md, section 13.
 
   python launch.py --config=configs/augment_baselines_beauty.py --sweep=config \\
       --workdir=runs/augment_baselines_beauty
   python launch.py --config=configs/augment_baselines_beauty.py:smoke --sweep=config
   ... --sweep_only='seed=1;model.name=sasrec'       # a part of the grid
 
-Presets: '' (above: 40 points, 48 trainings; a SASRec training takes 5 to 10 minutes on 2
+Presets: '' (above: 48 points, 56 trainings; a SASRec training takes 5 to 10 minutes on 2
 cores, a GRU4Rec one about 12 (2 s epochs, but 150 of them), a CL4SRec one about 40: the
 grid is several hours); 'smoke' (a small model for 3 epochs, seed 0 only).
 

@@ -1,14 +1,15 @@
 """RSIR against the data-augmentation baselines on every backbone, Amazon Sports_and_Outdoors:
 configs/augment_baselines_beauty.py's experiment (the paper's training setup; per backbone and
 seed, round 0 once, then one round of RSIR, of Reordering and of Insertion, the heuristics
-matched to RSIR's new rows and, in separate points, to its new interactions) on Sports.
+matched to RSIR's new rows and, in separate points, to its new interactions; and RSIR with
+its round 1 reseeded) on Sports.
 
   python launch.py --config=configs/augment_baselines_sports.py --sweep=config \\
       --workdir=runs/augment_baselines_sports
   ... --sweep_only='seed=0;model.name=sasrec'       # a part of the grid
   python launch.py --config=configs/augment_baselines_sports.py:smoke --sweep=config
 
-Presets: '' (40 points, 48 trainings; Sports has 35,598 users against Beauty's 22,363, so
+Presets: '' (48 points, 56 trainings; Sports has 35,598 users against Beauty's 22,363, so
 each training takes about 1.6 times Beauty's) and 'smoke' (a small model for 3 epochs,
 seed 0 only).
 

@@ -65,7 +65,12 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         reading; False: kept, the authors' code), start
                         (first | prefix), choice (greedy | sample), temperature, top_k,
                         max_len (0 = model.max_len), min_len, finetune (start each round from
-                        the previous round's weights), chunk_size (trajectories per compiled
+                        the previous round's weights), reseed_rounds (False: every round
+                        starts from the run's initialisation and draws the same dropout and
+                        negatives per step: paired rounds, less seed noise in round k against
+                        round 0; True: round k >= 1 folds k into those keys, so its model is
+                        as independent of the earlier rounds' as another seed's, what an
+                        ensemble of rounds wants, eval.ensemble_rounds), chunk_size (trajectories per compiled
                         generation call, the unit a resumed generation restarts from), slots
                         (trajectories advanced together within a call; a slot refills as its
                         trajectory stops; 0 = chunk_size; does not change the result),
@@ -210,6 +215,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.max_len = 0
   c.rsir.min_len = 3
   c.rsir.finetune = False
+  c.rsir.reseed_rounds = False
   c.rsir.chunk_size = 16384
   c.rsir.slots = 256
   c.rsir.sources = "all"
@@ -353,7 +359,8 @@ def augment_baselines_sweep(seeds) -> list[dict]:
   """The sweep points of configs/augment_baselines_*.py. Per seed and backbone: the RSIR
   point first (it trains the shared round 0, and the heuristics match its numbers of new
   rows), then each heuristic at one copy per row, cut to RSIR's rows, then to its
-  interactions."""
+  interactions; last, RSIR again with its round 1 reseeded (rsir.reseed_rounds: the
+  ensemble of base and round 1 with members as independent as two seeds')."""
   points = []
   for seed in seeds:
     for name in AUGMENT_BACKBONES:
@@ -365,6 +372,8 @@ def augment_baselines_sweep(seeds) -> list[dict]:
           if match_by != "rows":  # the rows points keep the names their folders have
             point["rsir.match_by"] = match_by
           points.append(point)
+      points.append({"seed": seed, "model.name": name, "rsir.generator": "rsir",
+                     "rsir.reseed_rounds": True})
   return points
 
 

@@ -129,6 +129,19 @@ def _training_source(setup: Setup, k: int, last_entry: dict | None, files: Round
   return os.path.join(f"round_{k}", "train")
 
 
+def round_setup(setup: Setup, k: int) -> Setup:
+  """The setup round k trains with: with rsir.reseed_rounds, from round 1 on, the run's
+  initialisation and training keys folded with k (a model as independent of the earlier
+  rounds' as another seed's); otherwise the run's own keys (every round starts from the same
+  initialisation and draws the same dropout and negatives per step: paired rounds)."""
+  if not setup.config.rsir.reseed_rounds or k == 0:
+    return setup
+  keys = setup.keys
+  return dataclasses.replace(setup, keys=dataclasses.replace(
+      keys, init=jax.random.fold_in(keys.init, k),
+      train=parallel.replicate(setup.mesh, jax.random.fold_in(keys.train, k))))
+
+
 def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundFiles,
                 last_entry: dict | None, previous: trainer.Fit | None
                 ) -> tuple[trainer.Fit, dict]:
@@ -143,7 +156,7 @@ def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundF
   own = source == os.path.join(f"round_{k}", "train")
   if own:
     init = previous.params if r.finetune and previous else None
-    fitted = trainer.fit(setup, list(data.split.train) + synthetic,
+    fitted = trainer.fit(round_setup(setup, k), list(data.split.train) + synthetic,
                          os.path.join(files.workdir, source), init_params=init)
   else:
     log.info("round %d: its model is the one trained in %s", k, source)
@@ -175,7 +188,7 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
   rows_k = list(data.split.train) + synthetic.rows
   model = model or setup.model
   if setup.generator is not None:
-    gen_fit = trainer.fit(setup.generator, rows_k, files.dir(k, "generator"))
+    gen_fit = trainer.fit(round_setup(setup.generator, k), rows_k, files.dir(k, "generator"))
     params, model = gen_fit.params, setup.generator.model
     part["generator"] = {"valid": gen_fit.results["valid"], "test": gen_fit.results["test"]}
     times["generator_train"] = gen_fit.results["wall_time_s"]

@@ -1,6 +1,6 @@
 """The RSIR loop on the tiny dataset: augmentation counts, rounds output, resume in every
 phase, phase times across processes, reusing another run's round 0, the fidelity-off
-ablation, real sources, fine-tuning and weak-to-strong."""
+ablation, real sources, fine-tuning, weak-to-strong and reseeded rounds."""
 
 import json
 import os
@@ -237,3 +237,21 @@ def test_a_round_that_adds_nothing_reuses_the_previous_model(tiny_data, tmp_path
   assert [e["trained_in"] for e in entries] == [os.path.join("round_0", "train")] * 3
   assert not os.path.exists(tmp_path / "round_1" / "train")
   assert entries[2]["test"] == entries[0]["test"] and entries[2]["time_s"]["train"] == 0.0
+
+
+def test_reseeded_rounds_train_from_their_own_keys(tiny_data):
+  """rsir.reseed_rounds: round 0 keeps the run's keys, round k >= 1 folds k into the
+  initialisation and training keys (another initialisation, other dropout draws); the
+  generation key and the other rounds' setups are untouched; off, every round has the run's."""
+  paired = tiny.resolve(tiny.tiny_rsir_config(), tiny_data)
+  reseeded = tiny.resolve(tiny.tiny_rsir_config(reseed_rounds=True), tiny_data)
+  data = lambda key: np.asarray(jax.random.key_data(key))
+  assert rounds.round_setup(paired, 1) is paired and rounds.round_setup(reseeded, 0) is reseeded
+  one, two = rounds.round_setup(reseeded, 1), rounds.round_setup(reseeded, 2)
+  for name in ("init", "train"):
+    keys = [data(getattr(s.keys, name)) for s in (reseeded, one, two)]
+    assert not np.array_equal(keys[0], keys[1]) and not np.array_equal(keys[1], keys[2])
+  np.testing.assert_array_equal(data(one.keys.generate), data(reseeded.keys.generate))
+  init = lambda s: s.model.init(s.keys.init)["item_embed"]
+  assert not np.allclose(init(one), init(reseeded))
+  np.testing.assert_array_equal(init(paired), init(reseeded))  # the same seed's round 0
