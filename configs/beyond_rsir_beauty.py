@@ -15,20 +15,27 @@ The variants (default_config.BEYOND_VARIANTS), for seeds 0, 1 and 2:
   finetune           real sources, each round starts from the previous round's weights
   ensemble_generates real sources, rounds 1 and 2 generate with the ensemble of their model
                      and the one before (rsir.generate_ensemble)
+  reseeded           real sources, each round trained from its own initialisation
+                     (rsir.reseed_rounds), so the round ensembles' members are as
+                     independent as two seeds'
   weak_to_strong     real sources, a d = 32 generator trained on D_k teaches the d = 64 learner
   small_learner      real sources, a d = 32 learner (its round 0: a d = 32 baseline)
   sequence_rows      real sources, one row per sequence instead of per prefix (with 'real',
                      the 2 x 2 of rows x RSIR: its round 0 is the sequence-rows baseline)
 
 The baseline is each seed's round 0 of the 'paper' point (shared by every variant with the
-baseline's training).
+baseline's training). The control for the round ensembles is an ensemble of two seeds'
+baselines, which costs the same two trainings (docs/results.md, section 13):
+
+  python -m rsir_jax.ensemble_eval --out=runs/ensembles/beyond_rsir_beauty.json \
+      --ensemble="seeds 0 + 1:runs/beyond_rsir_beauty/seed=0/round_0/train:runs/beyond_rsir_beauty/seed=1/round_0/train"
 
   python launch.py --config=configs/beyond_rsir_beauty.py --sweep=config \\
       --workdir=runs/beyond_rsir_beauty
   ... --sweep_only=seed=0                           # a part of the grid
   python launch.py --config=configs/beyond_rsir_beauty.py:smoke --sweep=config --sweep_only=seed=0
 
-Presets: '' (39 runs of 3 rounds, 3 round 0s per seed; a strong-baseline training takes
+Presets: '' (42 runs of 3 rounds, 3 round 0s per seed; a strong-baseline training takes
 about 20 minutes on 2 cores: the sweep is meant for a GPU) and 'smoke' (a small
 model, 2 epochs, 2 rounds).
 

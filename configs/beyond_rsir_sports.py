@@ -1,16 +1,16 @@
 r"""Beyond the paper on Amazon Sports_and_Outdoors: configs/beyond_rsir_beauty.py's experiment
 (the variants of default_config.BEYOND_VARIANTS on the strong baseline: per-user caps chosen
 by margin or disagreement, real-only sources, an acceptance-held or share-held tau, fine-tuning,
-generating with the round ensemble, a weak generator, a small learner, sequence rows; 3 RSIR
-rounds at tau 20, each also evaluated as an ensemble with the round before; seeds 0, 1, 2)
-on Sports.
+generating with the round ensemble, reseeded rounds, a weak generator, a small learner,
+sequence rows; 3 RSIR rounds at tau 20, each also evaluated as an ensemble with the round
+before; seeds 0, 1, 2) on Sports.
 
   python launch.py --config=configs/beyond_rsir_sports.py --sweep=config \\
       --workdir=runs/beyond_rsir_sports
   ... --sweep_only=seed=0                           # a part of the grid
   python launch.py --config=configs/beyond_rsir_sports.py:smoke --sweep=config --sweep_only=seed=0
 
-Presets: '' (39 runs of 3 rounds; Sports has 1.6 times Beauty's users, and a Beauty training
+Presets: '' (42 runs of 3 rounds; Sports has 1.6 times Beauty's users, and a Beauty training
 takes about 20 minutes on 2 cores: the sweep is meant for a GPU) and 'smoke' (a small model,
 2 epochs, 2 rounds).
 

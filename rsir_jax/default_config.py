@@ -392,6 +392,7 @@ BEYOND_VARIANTS = {
     "share": {"rsir.sources": "real", "rsir.tau_schedule": "share:0.3"},
     "finetune": {"rsir.sources": "real", "rsir.finetune": True},
     "ensemble_generates": {"rsir.sources": "real", "rsir.generate_ensemble": True},
+    "reseeded": {"rsir.sources": "real", "rsir.reseed_rounds": True},  # independent members
     "weak_to_strong": {"rsir.sources": "real", "rsir.generator_dim": 32},
     "small_learner": {"rsir.sources": "real", "model.dim": 32},   # its round 0: a d = 32 base
     "sequence_rows": {"rsir.sources": "real", "train.prefix_rows": False},  # the 2 x 2
