@@ -24,11 +24,13 @@ Presets: '' (above: 48 points, 56 trainings; a SASRec training takes 5 to 10 min
 cores, a GRU4Rec one about 12 (2 s epochs, but 150 of them), a CL4SRec one about 40: the
 grid is several hours); 'smoke' (a small model for 3 epochs, seed 0 only).
 
-Result so far (SASRec, seeds 0 and 1, mean test Recall@10 / NDCG@10): base 0.0716 / 0.0412;
+Result so far (seeds 0 and 1, mean test Recall@10 / NDCG@10). SASRec: base 0.0716 / 0.0412;
 + RSIR 0.0749 / 0.0422; at RSIR's rows, + Reordering 0.0783 / 0.0442 and + Insertion 0.0730 /
 0.0422 (with 53 to 63% more interactions); at RSIR's interactions, + Reordering 0.0755 /
-0.0426 and + Insertion 0.0729 / 0.0424: level with RSIR within the seed spread. Tables:
-docs/results.md, section 12 (generated from the sweep's files: python -m rsir_jax.report).
+0.0426 and + Insertion 0.0729 / 0.0424: level with RSIR within the seed spread. HSTU: base
+0.0748 / 0.0423; + RSIR 0.0787 / 0.0438; + Reordering 0.0762 / 0.0425 and + Insertion
+0.0764 / 0.0434 at RSIR's rows. Tables: docs/results.md, sections 12 and 13 (generated from
+the sweep's files: python -m rsir_jax.report).
 """
 
 from rsir_jax.default_config import augment_baselines, augment_baselines_sweep, get_base_config
