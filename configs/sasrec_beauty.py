@@ -7,11 +7,13 @@ warmup, decay on plateau, rbg masks), full ranking, history masked. The main job
   python launch.py --config=configs/sasrec_beauty.py:smoke      # about a minute, real data
   python launch.py --config=configs/sasrec_beauty.py:recbole    # RecBole's training (slower)
 
-Result (2-core CPU, seed 0, docs/results.md section 11): past RecBole's SASRec on this file
-(test Recall@10 / NDCG@10 0.0897 / 0.0538) 6 minutes after a cold start (epoch 13), and
-0.0935 / 0.0574 at its end (best epoch 32 of 42, 19 minutes). RecBole's training (the
-'recbole' preset): 10.6 minutes to that bar, 0.0939 / 0.0577 after 23 minutes. The smoke
-preset (sampled softmax, sequence rows, 10 epochs, d=32) reaches test Recall@10 0.057,
+Result (2-core CPU, docs/results.md section 11): past RecBole's SASRec on this file (test
+Recall@10 / NDCG@10 0.0897 / 0.0538) at epoch 10 (seed 0; 4.8 minutes from a cold start in a
+12-epoch run) or 11 (seed 1); at the end, 0.0940 / 0.0571 and 0.0913 / 0.0561 (seeds 0 and
+1, best epochs 23 and 21, mean 0.0927 / 0.0566; 29 minutes each on a day the machine ran at
+half its usual matmul rate). RecBole's training (the 'recbole' preset): epoch 20, 10.6
+minutes to that bar, 0.0939 / 0.0577 after 23 minutes (seed 0). The smoke preset (sampled
+softmax, sequence rows, 10 epochs, d=32) reaches test Recall@10 0.057,
 NDCG@10 0.031; ranking by popularity gives 0.011 / 0.005.
 """
 
