@@ -21,12 +21,12 @@ of the benchmarks' files (a kind=bench table of rsir_jax.report).
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
+import sys
 from typing import Sequence
-
-from absl import app, flags
 
 from rsir_jax import cli, logs, models, setup as setup_lib, trainer
 from rsir_jax import workdir as workdir_lib
@@ -109,23 +109,22 @@ def evaluate_ensembles(ensembles: Sequence[tuple[str, list[str]]]) -> list[dict]
   return rows
 
 
-_ENSEMBLE = flags.DEFINE_multi_string(
-    "ensemble", [], "name:folder:folder[:...]: a name and the training folders of one "
-    "ensemble (repeat the flag for several).")
-_OUT = flags.DEFINE_string("out", "", "JSON file for the rows (empty: print only).")
-
-
-def main(argv):
-  del argv
+def main(argv: Sequence[str] | None = None) -> int:
+  """The command line (see the module docstring)."""
+  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  parser.add_argument("--ensemble", action="append", required=True,
+                      help="name:folder:folder[:...]: a name and the training folders of one "
+                      "ensemble (repeat the flag for several)")
+  parser.add_argument("--out", default="", help="JSON file for the rows (empty: print only)")
+  args = parser.parse_args(argv)
   logs.show_progress()
-  if not _ENSEMBLE.value:
-    raise app.UsageError("give at least one --ensemble=name:folder:folder")
   try:
-    rows = evaluate_ensembles([parse_ensemble(s) for s in _ENSEMBLE.value])
+    rows = evaluate_ensembles([parse_ensemble(s) for s in args.ensemble])
   except UserError as e:  # a folder without a run or a finished training, mixed members
     cli.fail(str(e))
-  write_rows(_OUT.value, rows)
+  write_rows(args.out, rows)
+  return 0
 
 
 if __name__ == "__main__":
-  app.run(main)
+  sys.exit(main())
