@@ -58,7 +58,7 @@ def _load_runs(folder: str) -> tuple[list[dict], list[str]]:
   if os.path.exists(os.path.join(folder, "sweep.json")):
     sweep = read_json(os.path.join(folder, "sweep.json"))
     dirs = [os.path.join(folder, point_name(p)) for p in sweep["points"]]
-    commands = [sweep["command"]] if sweep.get("command") else []
+    commands = sweep.get("commands") or ([sweep["command"]] if sweep.get("command") else [])
   else:
     dirs, commands = [folder], []
   runs = []

@@ -12,7 +12,7 @@ compiled functions wherever the shapes are equal). Rerunning resumes the unfinis
 skips finished ones. RSIR points that share a round 0 (the same config outside the rsir
 section, e.g. a sweep over tau) train it once: the later ones get `rsir.round0_dir` pointing
 at the first. The summary (`sweep.csv`, `sweep.md`, `sweep_<metric>.png`) is rewritten after
-every point; `sweep.json` records the base config, the points and the command.
+every point; `sweep.json` records the base config, the points and the commands run on it.
 """
 
 from __future__ import annotations
@@ -243,6 +243,15 @@ def share_round0(configs: Sequence[ml_collections.ConfigDict], names: Sequence[s
   return out
 
 
+def _commands_so_far(workdir: str, command: str) -> list[str]:
+  """Every distinct command run on the sweep in `workdir`, oldest first, `command` last if
+  new: parts of a grid run with different --sweep_only each add theirs."""
+  path = os.path.join(workdir, "sweep.json")
+  old = read_json(path) if os.path.exists(path) else {}
+  commands = old.get("commands") or ([old["command"]] if old.get("command") else [])
+  return list(dict.fromkeys(commands + ([command] if command else [])))
+
+
 def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir: str,
               command: str = "", only: str = "") -> list[dict]:
   """Runs (or resumes, or skips when finished) every point in `workdir/<point name>`;
@@ -273,7 +282,8 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
   writer = Writer(parallel.is_primary())
   with workdir_lib.locked(workdir, writer.primary):
     writer.json(os.path.join(workdir, "sweep.json"),
-                {"base": config.to_dict(), "points": list(points), "command": command})
+                {"base": config.to_dict(), "points": list(points), "command": command,
+                 "commands": _commands_so_far(workdir, command)})
     done_points, results = [], []
     for i, (name, c) in enumerate(zip(names, configs)):
       point_dir = os.path.join(workdir, name)

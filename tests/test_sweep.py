@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from rsir_jax import cli, default_config, experiment, sweep
+from rsir_jax import cli, default_config, experiment, report, sweep
 from tests import tiny
 
 
@@ -86,10 +86,15 @@ def test_sweep_only_runs_the_matching_points_and_keeps_finished_ones(tmp_path, m
   calls = []
   monkeypatch.setattr(experiment, "run", _fake_run(calls))
   workdir = str(tmp_path / "s")
-  results = sweep.run_sweep(c, points, workdir, only="seed=1")
+  results = sweep.run_sweep(c, points, workdir, command="cmd A", only="seed=1")
   assert calls == ["rsir.tau=5,seed=1", "rsir.tau=20,seed=1"] and len(results) == 2
-  sweep.run_sweep(c, points, workdir, only="rsir.tau=5")  # seed 1's point: finished earlier
+  # seed 1's point: finished earlier
+  sweep.run_sweep(c, points, workdir, command="cmd B", only="rsir.tau=5")
   assert calls[2:] == ["rsir.tau=5,seed=0"]
+  sweep.run_sweep(c, points, workdir, command="cmd A", only="seed=1")  # nothing left to run
+  with open(os.path.join(workdir, "sweep.json")) as f:  # each part's command, once, in order
+    assert json.load(f)["commands"] == ["cmd A", "cmd B"]
+  assert report._load_runs(workdir)[1] == ["cmd A", "cmd B"]
   with open(os.path.join(workdir, "sweep.csv")) as f:
     assert len(f.read().splitlines()) == 1 + 3  # every finished point, in the grid's order
   with pytest.raises(sweep.SweepError, match="matches none of the 4 points"):
