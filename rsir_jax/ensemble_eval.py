@@ -61,9 +61,14 @@ def parse_ensemble(spec: str) -> tuple[str, list[str]]:
   return name, members
 
 
+def _key(value) -> str:
+  """A config (or part of one) as a hashable, order-independent string."""
+  return json.dumps(value, sort_keys=True, default=str)
+
+
 def _architecture(config) -> str:
   """The config sections members of one ensemble must share: data and model."""
-  return json.dumps([config.data.to_dict(), config.model.to_dict()], sort_keys=True, default=str)
+  return _key([config.data.to_dict(), config.model.to_dict()])
 
 
 def evaluate_ensembles(ensembles: Sequence[tuple[str, list[str]]]) -> list[dict]:
@@ -78,10 +83,10 @@ def evaluate_ensembles(ensembles: Sequence[tuple[str, list[str]]]) -> list[dict]
                           "one dataset")
   splits, setups, params, alone = {}, {}, {}, {}  # by data section, by config, by folder
   for folder, config in configs.items():
-    data = json.dumps(config.data.to_dict(), sort_keys=True, default=str)
+    data = _key(config.data.to_dict())
     if data not in splits:
       splits[data] = load_split(config.data)[0]
-    key = json.dumps(config.to_dict(), sort_keys=True, default=str)
+    key = _key(config.to_dict())
     if key not in setups:  # each config its own setup: restoring needs its optimizer's layout
       setups[key] = setup_lib.resolve(config, splits[data])
     params[folder] = setups[key], trainer.restore_best(setups[key], folder).params

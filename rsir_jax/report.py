@@ -43,7 +43,7 @@ from typing import Sequence
 
 from rsir_jax import default_config
 from rsir_jax.files import Writer, read_json
-from rsir_jax.sweep import point_name
+from rsir_jax.sweep import point_name, recorded_commands
 from rsir_jax.workdir import comparable
 
 MARKER = re.compile(r"^<!-- results (?P<attrs>.*?) -->$")
@@ -58,7 +58,7 @@ def _load_runs(folder: str) -> tuple[list[dict], list[str]]:
   if os.path.exists(os.path.join(folder, "sweep.json")):
     sweep = read_json(os.path.join(folder, "sweep.json"))
     dirs = [os.path.join(folder, point_name(p)) for p in sweep["points"]]
-    commands = sweep.get("commands") or ([sweep["command"]] if sweep.get("command") else [])
+    commands = recorded_commands(sweep)
   else:
     dirs, commands = [folder], []
   runs = []

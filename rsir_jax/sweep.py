@@ -243,13 +243,19 @@ def share_round0(configs: Sequence[ml_collections.ConfigDict], names: Sequence[s
   return out
 
 
+def recorded_commands(sweep_json: dict) -> list[str]:
+  """The commands a sweep.json records, oldest first (files older than the `commands` list
+  hold their last command only)."""
+  return sweep_json.get("commands") or ([sweep_json["command"]] if sweep_json.get("command")
+                                        else [])
+
+
 def _commands_so_far(workdir: str, command: str) -> list[str]:
   """Every distinct command run on the sweep in `workdir`, oldest first, `command` last if
   new: parts of a grid run with different --sweep_only each add theirs."""
   path = os.path.join(workdir, "sweep.json")
-  old = read_json(path) if os.path.exists(path) else {}
-  commands = old.get("commands") or ([old["command"]] if old.get("command") else [])
-  return list(dict.fromkeys(commands + ([command] if command else [])))
+  old = recorded_commands(read_json(path)) if os.path.exists(path) else []
+  return list(dict.fromkeys(old + ([command] if command else [])))
 
 
 def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir: str,

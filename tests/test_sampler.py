@@ -50,6 +50,7 @@ def _generate(params, sampling, sources=None, key=1, slots=0):
 def test_invariants(params, sampling):
   sources = np.asarray(_sources())
   items, lengths, reasons = _generate(params, sampling)
+  assert len(items) == len(lengths) == len(reasons) == len(sources) > 0
   for row, n, r, src in zip(items, lengths, reasons, sources):
     assert 1 <= n <= L
     assert np.all(row[:n] > 0) and np.all(row[n:] == 0)          # no padding inside
