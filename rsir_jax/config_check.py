@@ -5,8 +5,10 @@ the data's catalogue size is known)."""
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 
+import jax
 import ml_collections
 
 from rsir_jax import models, tau_schedule
@@ -187,23 +189,29 @@ def device_memory_bytes(device) -> int:
 
 def _peak_bytes(c: ml_collections.ConfigDict, num_items: int, num_devices: int) -> dict:
   """Rough peak float32 bytes per device of the largest array groups of each kind of step,
-  by the field that sizes them: enough to tell a workable setting from an impossible one."""
+  by the field that sizes them: enough to tell a workable setting from an impossible one.
+  The backbone gives its own activation count and decoding cache."""
   m, t, r = c.model, c.train, c.rsir
   V, L, D = num_items + 1, m.max_len, m.dim
+  model = models.build(m, num_items)
   rows = -(-t.batch_size // num_devices)
   scored = rows if t.prefix_rows else rows * L  # positions with a loss
   per_target = {"ce": V, "sampled": t.num_negatives + 1, "bce": 2}[t.loss]
   if t.loss == "sampled" and t.negatives == "row":  # each position gathers its own embeddings
     per_target *= D + 1
-  layers = m.num_layers * (rows * L * D * (8 + 2 * m.ffn_mult) + rows * m.num_heads * L * L * 3)
-  sizes = {"train.batch_size": 4 * (3 * scored * per_target + layers),
+  sizes = {"train.batch_size": 4 * (3 * scored * per_target + model.activation_floats(rows, L)),
            "eval.batch_size": 4 * 3 * -(-c.eval.batch_size // num_devices) * (V + L * D)}
   if r.rounds:
     in_flight = -(-(r.slots or r.chunk_size) // num_devices)
-    cache = 2 * m.num_layers * (r.max_len or L) * D
+    cache = _floats(jax.eval_shape(lambda: model.empty_cache(r.max_len or L)))
     field = "rsir.slots" if r.slots else "rsir.chunk_size"  # slots = 0: a chunk at once
     sizes[field] = 4 * (4 * in_flight * (V + cache) + r.chunk_size * L)
   return sizes
+
+
+def _floats(shapes) -> int:
+  """Number of scalars in a pytree of arrays or shape structs."""
+  return sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(shapes))
 
 
 def check_sizes(c: ml_collections.ConfigDict, num_items: int, mesh) -> None:

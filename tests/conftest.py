@@ -1,5 +1,6 @@
 """Shared fixtures (the tiny config and data live in tiny.py), the `slow` marker, and one
-compilation cache for the session."""
+compilation cache for the session and all its pytest-xdist workers (pytest.ini runs the files
+on up to four worker processes; `-n 0` runs them in this one)."""
 
 import atexit
 import os
@@ -11,6 +12,8 @@ import pytest
 
 from tests import tiny
 
+_CACHE_VAR = "RSIR_TESTS_XLA_CACHE"
+
 
 def pytest_configure(config):
   config.addinivalue_line("markers", "slow: end-to-end runs on real data or in subprocesses")
@@ -20,14 +23,20 @@ def pytest_configure(config):
 def _share_compiled_programs():
   """Most tests build the same tiny programs again (each builds its own jitted step), and
   compiling them is most of the suite's time: a persistent compilation cache in a fresh
-  folder, removed at exit, lets later tests and the subprocess workers reuse them. Programs
-  are the same with or without it; a test of the cache itself passes its own folder."""
-  folder = tempfile.mkdtemp(prefix="rsir_jax_tests_xla_")
-  atexit.register(shutil.rmtree, folder, ignore_errors=True)
+  folder, removed at exit, lets later tests, the other pytest-xdist workers and the
+  subprocess workers reuse them. Programs are the same with or without it; a test of the
+  cache itself passes its own folder."""
+  folder = os.environ.get(_CACHE_VAR)
+  if folder is None:  # the first pytest process (xdist's controller): it owns the folder
+    folder = tempfile.mkdtemp(prefix="rsir_jax_tests_xla_")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    os.environ[_CACHE_VAR] = folder  # inherited by the xdist workers it starts
   jax.config.update("jax_compilation_cache_dir", folder)
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
   os.environ["JAX_COMPILATION_CACHE_DIR"] = folder  # subprocesses (test_parallel, launch)
   os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+  # Several test processes may share one GPU: none may take most of its memory up front.
+  os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 
 @pytest.fixture(scope="session")

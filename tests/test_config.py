@@ -106,6 +106,24 @@ def test_sizes_beyond_the_device_memory_fail_in_the_check(field, value):
   config_check.check_sizes(tiny.tiny_rsir_config(), 2_000_000, parallel.make_mesh(1))
 
 
+def test_the_memory_estimate_is_each_backbones_own():
+  """The estimate asks the backbone: CL4SRec encodes three times SASRec's rows, GRU4Rec has
+  no attention maps, and its recurrent state does not grow with the generated length."""
+  def estimate(name, **fields):
+    c = sweep.apply_overrides(tiny.tiny_rsir_config(), {"model.name": name, **fields})
+    return config_check._peak_bytes(c, 1000, 1)
+
+  sasrec, cl4srec, gru4rec = estimate("sasrec"), estimate("cl4srec"), estimate("gru4rec")
+  assert cl4srec["train.batch_size"] > sasrec["train.batch_size"] > gru4rec["train.batch_size"]
+  longer = {"model.max_len": 64, "rsir.max_len": 64}
+  generation = "rsir.slots" if sasrec.get("rsir.slots") else "rsir.chunk_size"
+  assert estimate("sasrec", **longer)[generation] > sasrec[generation]
+  # GRU4Rec: only the rows written grow (chunk_size x max_len), not its decoding state.
+  growth = estimate("gru4rec", **longer)[generation] - gru4rec[generation]
+  c = tiny.tiny_rsir_config()
+  assert growth == 4 * c.rsir.chunk_size * (64 - c.model.max_len)
+
+
 def test_a_workdir_refuses_a_different_config(tmp_path):
   c = default_config.get_base_config()
   check_same_run(str(tmp_path), c)  # empty: fine

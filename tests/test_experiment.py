@@ -1,4 +1,4 @@
-"""End to end on the real Beauty file: the smoke preset trains, beats popularity, writes its
+"""End to end on the real Beauty file: the smoke preset (cut to four epochs) trains, beats popularity, writes its
 files, and resumes to the same answer. Skipped only when the data file is not available."""
 
 import json
@@ -22,6 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(
 def smoke_run(tmp_path_factory):
   workdir = str(tmp_path_factory.mktemp("smoke"))
   config = sasrec_beauty.get_config("smoke")
+  # Four of the preset's ten epochs: by then it ranks about four times as well as popularity
+  # (validation Recall@10 0.048 against 0.011), which leaves the 2x bar below a wide margin.
+  config.train.max_epochs = 4
   return config, workdir, experiment.run(config, workdir)
 
 

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 pytestmark = pytest.mark.slow  # every test starts subprocesses
@@ -64,7 +65,9 @@ def test_one_and_four_devices_give_the_same_round(one_and_four):
 def test_four_simulated_devices_on_busy_cores_finish(tmp_path):
   """Four CPU devices are threads of one process; with the cores busy and many short steps
   queued ahead, their collectives deadlocked (three threads waiting at an all-gather for good;
-  XLA aborted the process after 40 s). parallel.settle keeps one step in flight there."""
+  XLA aborted the process after 40 s). parallel.settle keeps one step in flight there. That
+  four devices give one device's round is test_one_and_four_devices_give_the_same_round's
+  check; this one asks that the round finishes, whole."""
   busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
           for _ in range(2 * (os.cpu_count() or 2))]
   try:
@@ -72,8 +75,12 @@ def test_four_simulated_devices_on_busy_cores_finish(tmp_path):
   finally:
     for p in busy:
       p.kill()
-  one = _result(_worker([1, str(tmp_path / "one")], RSIR_TEST_SMALL_BATCHES="1"))
-  _assert_same_rounds(one["rounds"], four["rounds"])
+  assert (four["devices"], four["mesh"]) == (4, 4)
+  assert [e["round"] for e in four["rounds"]] == [0, 1]
+  assert four["rounds"][0]["generation"]["trajectories"] > 0
+  for e in four["rounds"]:
+    assert 1 <= e["best_epoch"] <= 4  # the small-batch runs train 4 epochs
+    assert all(np.isfinite(v) for v in e["test"].values())
 
 
 def test_two_processes_match_one(tmp_path, one_and_four):

@@ -46,6 +46,11 @@ class CL4SRec(SASRec):
     return cls(**base, cl_weight=m.cl_weight, cl_temperature=m.cl_temperature,
                crop_rate=m.cl_crop, mask_rate=m.cl_mask, reorder_rate=m.cl_reorder)
 
+  def activation_floats(self, rows: int, length: int) -> int:
+    """SASRec's, three times: the rows and their two augmented views go through the
+    encoder."""
+    return 3 * super().activation_floats(rows, length)
+
   @property
   def mask_id(self) -> int:
     """The input id of the [mask] token."""

@@ -98,6 +98,12 @@ class GRU4Rec(FlaxBackbone):
     """The Flax module of these settings."""
     return _GRU4RecNet(self)
 
+  def activation_floats(self, rows: int, length: int) -> int:
+    """Per layer, about 10 vectors of D per position (the three gates' input and recurrent
+    projections, the gates, the new state), plus the two dropouts around the stack. No
+    attention maps: nothing grows with length squared."""
+    return (10 * self.num_layers + 2) * rows * length * self.dim
+
   def empty_cache(self, length: int | None = None):
     """The zero recurrent state of every layer, (num_layers, D); the same for any length."""
     del length  # a recurrent state does not grow with the sequence

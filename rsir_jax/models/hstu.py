@@ -156,6 +156,14 @@ class HSTU(FlaxBackbone):
     """The Flax module of these settings."""
     return _HSTUNet(self)
 
+  def activation_floats(self, rows: int, length: int) -> int:
+    """Per layer, about 14 vectors of D per position (the norms, u v q k before and after
+    SiLU, the gated output, the residual) and 4 attention maps per head (logits plus bias,
+    SiLU, length normalisation, dropout)."""
+    per_layer = (14 * rows * length * self.dim
+                 + 4 * rows * self.num_heads * length * length)
+    return self.num_layers * per_layer
+
   def empty_cache(self, length: int | None = None):
     """Key/value cache of one sequence: per layer {"k", "v"} of zeros, shape
     (length or max_len, H, D/H)."""

@@ -166,6 +166,13 @@ class SASRec(FlaxBackbone):
     (length or max_len, H, D/H)."""
     return kv_cache(self.num_layers, length or self.max_len, self.num_heads, self.dim)
 
+  def activation_floats(self, rows: int, length: int) -> int:
+    """Per block, about 8 + 2 * ffn_mult vectors of D per position (norms, projections,
+    residuals, the feed-forward's inner width) and 3 attention maps per head."""
+    per_block = (rows * length * self.dim * (8 + 2 * self.ffn_mult)
+                 + 3 * rows * self.num_heads * length * length)
+    return self.num_layers * per_block
+
   def item_table(self, params):
     """The (num_items + 1, D) item embedding table (shared by input and output), row 0 being
     padding."""
