@@ -26,8 +26,10 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
   where=f=v     keeps only runs whose config field f is v (several: comma-separated).
 
 Under each table a line gives the commands that produced the runs, their commits, machines
-and dates, and how many runs were finished. A folder that does not exist leaves its block
-as it was (so tables can be regenerated one at a time).
+and dates, and how many runs were finished. A block any of whose folders does not exist is
+left as it was (so tables can be regenerated one at a time, and a checkout that holds only
+some of a table's runs cannot shrink it); the command names each such block and what it
+lacks.
 """
 
 from __future__ import annotations
@@ -239,21 +241,25 @@ def _caption(commands: list[str], provenances: list[dict], finished: int, total:
           f"{finished} of {total} runs finished.</sub>")
 
 
+def missing_folders(attrs: dict) -> list[str]:
+  """The folders (or files) of a block's `dirs` that do not exist."""
+  return [d for d in attrs["dirs"].split(",") if d and not os.path.exists(d)]
+
+
 def render(attrs: dict) -> list[str] | None:
-  """The lines of one generated block, or None when none of its folders exists."""
+  """The lines of one generated block, or None when any of its folders is missing."""
   dirs = [d for d in attrs["dirs"].split(",") if d]
-  if not any(os.path.exists(d) for d in dirs):
+  if missing_folders(attrs):
     return None
   if attrs["kind"] == "bench":
     cols = [c for c in attrs.get("cols", "").split(",") if c]
-    lines, commands, provenances = bench_table([d for d in dirs if os.path.exists(d)], cols)
+    lines, commands, provenances = bench_table(dirs, cols)
     return lines + ["", _caption(commands, provenances, len(provenances), len(dirs))]
   runs, commands = [], []
   for d in dirs:
-    if os.path.exists(d):
-      found, cmds = _load_runs(d)
-      runs += found
-      commands += cmds
+    found, cmds = _load_runs(d)
+    runs += found
+    commands += cmds
   total = len(runs)
   runs = [r for r in runs if r["config"] and _matches(r["config"], attrs.get("where", ""))]
   finished = [r for r in runs if r["results"] and not r["results"].get("partial")]
@@ -266,8 +272,9 @@ def render(attrs: dict) -> list[str] | None:
   return table + ["", _caption(commands, provenances, len(finished), total)]
 
 
-def rewrite(text: str) -> str:
-  """`text` with every results block regenerated (see the module docstring)."""
+def rewrite(text: str, left: list[str] | None = None) -> str:
+  """`text` with every results block regenerated (see the module docstring); a block left as
+  it was adds a line saying why to `left`."""
   lines, out, i = text.splitlines(), [], 0
   while i < len(lines):
     out.append(lines[i])
@@ -280,6 +287,10 @@ def rewrite(text: str) -> str:
       raise ValueError(f"results block at line {i} has no closing {END}")
     attrs = dict(a.split("=", 1) for a in match["attrs"].split())
     generated = render(attrs)
+    if generated is None and left is not None:
+      missing = missing_folders(attrs)
+      left.append(f"line {i}: left as it was: " + (
+          f"missing {', '.join(missing)}" if missing else "no finished run matches"))
     out += (["", *generated, ""] if generated is not None else lines[i:end]) + [lines[end]]
     i = end + 1
   return "\n".join(out) + "\n"
@@ -292,7 +303,10 @@ def main(argv: Sequence[str] | None = None) -> int:
   for path in args.files:
     with open(path) as f:
       text = f.read()
-    new = rewrite(text)
+    left = []
+    new = rewrite(text, left)
+    for line in left:
+      print(f"{path} {line}")
     if new != text:
       Writer().text(path, new)
       print(f"{path}: tables regenerated")

@@ -103,6 +103,21 @@ def test_rounds_table_shows_interactions_and_the_ensemble_where_runs_have_them(t
 def test_missing_runs_leave_the_block_as_it_was(tmp_path):
   text = f"<!-- results kind=runs dirs={tmp_path}/nowhere -->\nkept\n<!-- /results -->\n"
   assert report.rewrite(text) == text
+  # One folder of two present: the block keeps the other's rows rather than shrinking.
+  result = lambda p: ("results.json", {"valid": _metrics(0, 0), "test": _metrics(0.09, 0.05),
+                                       "best_epoch": 3, "provenance": PROVENANCE})
+  _fake_sweep(str(tmp_path / "here"), [{"seed": 0}], result)
+  bench = tmp_path / "bench.json"
+  bench.write_text(json.dumps({"rows": [{"epoch_s": 2.5}], "command": "python -m bench",
+                               "provenance": PROVENANCE}))
+  for kind, present in (("runs", tmp_path / "here"), ("bench", bench)):
+    text = (f"<!-- results kind={kind} dirs={present},{tmp_path}/nowhere -->\nkept\n"
+            "<!-- /results -->\n")
+    left = []
+    assert report.rewrite(text, left) == text
+    assert left == [f"line 1: left as it was: missing {tmp_path}/nowhere"]
+    alone = text.replace(f",{tmp_path}/nowhere", "")
+    assert "kept" not in report.rewrite(alone)  # the present folder alone is regenerated
 
 
 def test_generation_table_relates_added_interactions_to_the_real_ones(tmp_path):
