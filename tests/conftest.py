@@ -17,6 +17,9 @@ _CACHE_VAR = "RSIR_TESTS_XLA_CACHE"
 
 def pytest_configure(config):
   config.addinivalue_line("markers", "slow: end-to-end runs on real data or in subprocesses")
+  # Several test processes (xdist workers) may share one GPU: none may take most of its
+  # memory up front, as JAX does by default. Read when the first array is made, after this.
+  os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
   _share_compiled_programs()
 
 
@@ -35,8 +38,6 @@ def _share_compiled_programs():
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
   os.environ["JAX_COMPILATION_CACHE_DIR"] = folder  # subprocesses (test_parallel, launch)
   os.environ["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
-  # Several test processes may share one GPU: none may take most of its memory up front.
-  os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")
 
 
 @pytest.fixture(scope="session")
