@@ -103,7 +103,7 @@ def test_rounds_table_shows_interactions_and_the_ensemble_where_runs_have_them(t
 def test_missing_runs_leave_the_block_as_it_was(tmp_path):
   text = f"<!-- results kind=runs dirs={tmp_path}/nowhere -->\nkept\n<!-- /results -->\n"
   assert report.rewrite(text) == text
-  # One folder of two present: the block keeps the other's rows rather than shrinking.
+  # One folder of two present: the block is left as it was, not shrunk to that folder's rows.
   result = lambda p: ("results.json", {"valid": _metrics(0, 0), "test": _metrics(0.09, 0.05),
                                        "best_epoch": 3, "provenance": PROVENANCE})
   _fake_sweep(str(tmp_path / "here"), [{"seed": 0}], result)
