@@ -64,11 +64,11 @@ class Backbone(abc.ABC):
   def item_table(self, params):
     """The (num_items + 1, D) output item embeddings, row 0 being padding."""
 
+  @abc.abstractmethod
   def activation_floats(self, rows: int, length: int) -> int:
     """Rough count of the float32 activations a training step over `rows` rows of `length`
     positions keeps for its backward pass (config_check's memory estimate): enough to tell a
     workable batch size from an impossible one, not an exact figure."""
-    raise NotImplementedError(f"{type(self).__name__} gives no activation estimate")
 
   def score_all(self, params, h_NxD):
     """Dot-product scores (N, num_items + 1) against every item; column 0 is -inf so that

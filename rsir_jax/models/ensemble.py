@@ -47,6 +47,10 @@ class Ensemble(Backbone):
     return jnp.concatenate([self.member.encode(p, items_BxL, train=train, dropout_key=k)
                             for p, k in zip(params, keys)], axis=-1)
 
+  def activation_floats(self, rows: int, length: int) -> int:
+    """Every member's: the ensemble encodes the rows once per member."""
+    return self.size * self.member.activation_floats(rows, length)
+
   def empty_cache(self, length: int | None = None):
     """The tuple of the members' empty caches."""
     return tuple(self.member.empty_cache(length) for _ in range(self.size))
