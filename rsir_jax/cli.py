@@ -11,7 +11,7 @@ from typing import NoReturn
 import jax
 import ml_collections
 
-from rsir_jax import experiment, logs, sweep
+from rsir_jax import experiment, logs, provenance, sweep
 from rsir_jax import workdir as workdir_lib
 from rsir_jax.errors import UserError
 
@@ -95,7 +95,8 @@ def main(config, config_arg: str, workdir: str | None, spec: str = "",
   logs.show_progress()
   use_compile_cache(compile_cache)
   try:
-    run(config, config_arg, workdir, spec, command=" ".join(["python"] + sys.argv), only=only)
+    # Quoted for the shell, so a recorded --sweep_only='a=1;b=2' can be pasted back as it is.
+    run(config, config_arg, workdir, spec, command=provenance.command(), only=only)
   except UserError as e:
     fail(str(e))
   except KeyboardInterrupt:

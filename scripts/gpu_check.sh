@@ -2,7 +2,9 @@
 # The GPU path checked in one call on a lent GPU machine, sized to fit a short lease:
 #  1. the environment (GPU, package versions, JAX's devices);
 #  2. the benchmarks alone on the device (their JSON into OUT/bench/): training and evaluation
-#     throughput, and, when BASELINE_RUN names a finished baseline run, generation;
+#     throughput; the Beauty strong baseline's time to quality from a cold start, twice on one
+#     fresh compilation-cache folder (cold, then warm: issue 12's GPU figure); and, when
+#     BASELINE_RUN names a finished baseline run, generation;
 #  3. the experiment configs given (default: the strong-baseline RSIR sweep) as sweeps, one
 #     after another, until DEADLINE_S seconds after the start; a stopped sweep resumes from
 #     its workdir when started again.
@@ -30,6 +32,13 @@ print(jax.devices())"
 echo "== bench_baseline (CE; sequence rows and prefix rows)"
 timeout 150 $py -m benchmarks.bench_baseline --loss=ce --prefix_rows --fixed_padding=False \
   --out="$out/bench/baseline_ce.json" 2>&1 | grep --line-buffered -v "^I[0-9]\|^W[0-9]"
+echo "== bench_time_to_quality (Beauty strong baseline, 15 epochs; cold then warm cache)"
+rm -rf "$work/xla_cache"
+for start in cold warm; do
+  timeout 240 $py -m benchmarks.bench_time_to_quality --config=configs/sasrec_beauty.py \
+    --config.train.max_epochs=15 --compile_cache="$work/xla_cache" \
+    --out="$out/bench/ttq_beauty_$start.json" 2>&1 | grep --line-buffered -v "^I[0-9]\|^W[0-9]"
+done
 if [ -n "${BASELINE_RUN:-}" ]; then
   echo "== bench_sampler (tau 20) on $BASELINE_RUN"
   timeout 150 $py -m benchmarks.bench_sampler --workdir="$BASELINE_RUN" --tau=20 \

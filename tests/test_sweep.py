@@ -2,6 +2,8 @@
 
 import json
 import os
+import sys
+import types
 
 import pytest
 
@@ -103,6 +105,22 @@ def test_sweep_only_runs_the_matching_points_and_keeps_finished_ones(tmp_path, m
     sweep.parse_filter("seed=x", c)
   with pytest.raises(sweep.SweepError, match="it needs --sweep"):
     cli.run(c, "configs/x.py", workdir, spec="", only="seed=1")
+
+
+def test_launch_records_its_command_line_quoted_for_the_shell(tmp_path, monkeypatch):
+  c = tiny.tiny_config()
+  monkeypatch.setattr(experiment, "run", _fake_run([]))
+  only = "rsir.tau=5;seed=0"  # a ';' ends a shell command unless quoted
+  monkeypatch.setattr(sys, "argv", ["launch.py", "--config=configs/x.py", "--sweep=rsir.tau=5,20",
+                                    f"--sweep_only={only}"])
+  # As `python launch.py` runs: a script's __main__ has no module spec (pytest's has one).
+  monkeypatch.setitem(sys.modules, "__main__", types.SimpleNamespace(__spec__=None))
+  workdir = str(tmp_path / "s")
+  assert cli.main(c, "configs/x.py", workdir, spec="rsir.tau=5,20", only=only) == 0
+  with open(os.path.join(workdir, "sweep.json")) as f:
+    (command,) = json.load(f)["commands"]
+  assert command == ("python launch.py --config=configs/x.py --sweep=rsir.tau=5,20 "
+                     "'--sweep_only=rsir.tau=5;seed=0'")
 
 
 def test_sweep_only_refuses_a_point_whose_shared_round0_is_left_out(tmp_path, monkeypatch):
