@@ -2,7 +2,8 @@
 128 and 256: does width close the gap to the best published SASRec on this file (eSASRec's
 benchmark, 256-negative sampled softmax: test Recall@10 / NDCG@10 0.0569 / 0.0314), whose
 vanilla config is 256 wide? A screening sweep, seed 0, meant for a GPU: at width 256 an epoch
-costs about five times the default's on 2 CPU cores (70-86 s there).
+is about five times the default's FLOPs (an estimate; the default's epoch takes 70-86 s on 2
+CPU cores).
 
   python launch.py --config=configs/sasrec_sports_width.py --sweep=config
   bash scripts/gpu_check.sh OUT DEADLINE_S configs/sasrec_sports_width.py   # on a lent GPU
