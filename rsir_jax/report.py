@@ -21,6 +21,11 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
                 latter against the real training interactions), the pass rate of the 1st,
                 2nd and 3rd judged fidelity checks, the teacher-forced first-check pass rate
                 on real rows, the mean trajectory length; means over seeds.
+  kind=pivot    one cell per value pair of two sets of fields, rows=f1,f2 and cols=f3: the
+                finished runs' final test Recall@10 / NDCG@10 (mean ± sample standard
+                deviation over seeds) with the change against round 0 of the same runs,
+                and a first column with round 0 itself (each seed counted once), e.g.
+                rows=model.name cols=rsir.generator: backbones against generators.
   kind=bench    the rows of benchmark JSON files (`dirs` are files written with --out);
                 cols=a,b,c keeps those columns, in that order (default: all).
   where=f=v     keeps only runs whose config field f is v (several: comma-separated).
@@ -216,6 +221,49 @@ def generation_table(runs: list[dict]) -> list[str]:
   return _table(header, rows)
 
 
+def _pair(entries: list[dict]) -> str:
+  """Test Recall@10 / NDCG@10 of `entries`, each as mean ± sample standard deviation."""
+  return " / ".join(_mean_sd([e["test"][m] for e in entries]) for m, _ in METRICS)
+
+
+def _change(entries: list[dict], bases: list[dict]) -> str:
+  """The change of the mean test Recall@10 / NDCG@10 of `entries` against that of `bases`."""
+  mean = lambda es, m: statistics.fmean(e["test"][m] for e in es)
+  return " / ".join(f"{100 * (mean(entries, m) / mean(bases, m) - 1):+.1f}%" for m, _ in METRICS)
+
+
+def _seeds(n: int) -> str:
+  return f"{n} seed" + ("s" if n != 1 else "")
+
+
+def pivot_table(runs: list[dict], rows: Sequence[str], cols: Sequence[str]) -> list[str]:
+  """kind=pivot (see the module docstring): finished runs only, so that a cell and its
+  round 0 come from the same seeds."""
+  label = lambda r, fields: " / ".join(_fmt_value(r["config"].get(f)) for f in fields)
+  round0 = lambda r: (r["results"].get("rounds") or [None])[0]
+  done = [r for r in runs if r["results"] and not r["results"].get("partial")
+          and _final(r["results"])]
+  col_keys = list(dict.fromkeys(label(r, cols) for r in done))
+  lines = []
+  for row in dict.fromkeys(label(r, rows) for r in done):
+    in_row = [r for r in done if label(r, rows) == row]
+    bases = {r["config"]["seed"]: round0(r) for r in in_row if round0(r)}  # shared by seed
+    cells = [f"{_pair(list(bases.values()))} ({_seeds(len(bases))})" if bases else "-"]
+    for col in col_keys:
+      members = [r for r in in_row if label(r, cols) == col]
+      final = [_final(r["results"]) for r in members]
+      paired = [round0(r) for r in members if round0(r)]
+      if not members:
+        cells.append("-")
+      elif len(paired) == len(members) and all(e["round"] > 0 for e in final):
+        cells.append(f"{_pair(final)} ({_change(final, paired)}, {_seeds(len(members))})")
+      else:
+        cells.append(f"{_pair(final)} ({_seeds(len(members))})")
+    lines.append([row] + cells)
+  header = [f"{' / '.join(rows)} (columns: {' / '.join(cols)})", "round 0"] + col_keys
+  return _table(header, lines)
+
+
 def bench_table(paths: list[str], cols: Sequence[str] = ()) -> tuple[list[str], list[str],
                                                                      list[dict]]:
   """kind=bench: the rows of benchmark JSON files (the columns `cols`, or all), the commands,
@@ -265,7 +313,9 @@ def render(attrs: dict) -> list[str] | None:
   finished = [r for r in runs if r["results"] and not r["results"].get("partial")]
   if not runs:
     return None
-  kinds = {"runs": runs_table, "rounds": rounds_table, "generation": generation_table}
+  kinds = {"runs": runs_table, "rounds": rounds_table, "generation": generation_table,
+           "pivot": lambda rs: pivot_table(rs, attrs["rows"].split(","),
+                                           attrs["cols"].split(","))}
   table = kinds[attrs["kind"]](runs)
   provenances = [e.get("provenance") for r in runs if r["results"]
                  for e in r["results"].get("rounds", [r["results"]])]

@@ -178,3 +178,27 @@ def test_rows_files_record_a_command_that_runs_as_typed(tmp_path, monkeypatch):
   assert written["command"] == ("python -m rsir_jax.ensemble_eval '--ensemble=two seeds:a:b' "
                                 "--out=x.json")
   assert written["rows"] == [{"a": 1}] and set(written["provenance"]) == set(PROVENANCE)
+
+
+def test_pivot_table_sets_each_generator_against_round0_of_the_same_seeds(tmp_path):
+  # Round 0 differs by seed, so a cell holding seed 0 only must be compared with seed 0's.
+  base = {0: 0.070, 1: 0.080}
+  gain = {"rsir": 0.010, "reorder": -0.007}
+  def rounds_of(p):
+    if (p["rsir.generator"], p["seed"]) == ("reorder", 1):
+      return None  # not run
+    s, g = p["seed"], p["rsir.generator"]
+    entries = [{"round": k, "test": _metrics(base[s] + k * gain[g], 0.04), "valid": _metrics(0, 0),
+                "data": {"synthetic_share": 0.0}, "provenance": PROVENANCE} for k in (0, 1)]
+    return "results.json", {"rounds": entries}
+  points = [{"rsir.generator": g, "seed": s} for g in gain for s in (0, 1)]
+  _fake_sweep(str(tmp_path / "p"), points, rounds_of)
+  out = report.rewrite(f"<!-- results kind=pivot dirs={tmp_path}/p rows=data.name "
+                       "cols=rsir.generator -->\n<!-- /results -->\n")
+  header = next(l for l in out.splitlines() if l.startswith("| data.name "))
+  assert header == "| data.name (columns: rsir.generator) | round 0 | rsir | reorder |"
+  row = next(l for l in out.splitlines() if l.startswith("| beauty |")).split(" | ")
+  assert row[1] == f"0.0750 ± {statistics.stdev([0.07, 0.08]):.4f} / 0.0400 ± 0.0000 (2 seeds)"
+  assert row[2].startswith("0.0850 ± ") and "(+13.3% / +0.0%, 2 seeds)" in row[2]  # 0.085/0.075
+  assert row[3] == "0.0630 / 0.0400 (-10.0% / +0.0%, 1 seed) |"  # against seed 0's 0.070
+  assert "3 of 4 runs finished" in out
