@@ -62,9 +62,12 @@ METRICS = (("recall@10", "R@10"), ("ndcg@10", "N@10"))
 def _load_runs(folder: str) -> tuple[list[dict], list[str]]:
   """The runs under `folder` (a sweep or a single run): each {"config", "results"} where
   results may be partial (an RSIR run's finished rounds only); and the sweep's commands."""
+  planned = {}  # a sweep's point that has not started: the config it will run
   if os.path.exists(os.path.join(folder, "sweep.json")):
     sweep = read_json(os.path.join(folder, "sweep.json"))
     dirs = [os.path.join(folder, point_name(p)) for p in sweep["points"]]
+    planned = {d: {**_defaults(), **comparable(sweep["base"]), **p}
+               for d, p in zip(dirs, sweep["points"])}
     commands = recorded_commands(sweep)
   else:
     dirs, commands = [folder], []
@@ -72,7 +75,7 @@ def _load_runs(folder: str) -> tuple[list[dict], list[str]]:
   for d in dirs:
     config_path = os.path.join(d, "config.json")
     if not os.path.exists(config_path):
-      runs.append({"dir": d, "config": None, "results": None})
+      runs.append({"dir": d, "config": planned.get(d), "results": None, "started": False})
       continue
     results = None
     if os.path.exists(os.path.join(d, "results.json")):
@@ -308,8 +311,9 @@ def render(attrs: dict) -> list[str] | None:
     found, cmds = _load_runs(d)
     runs += found
     commands += cmds
-  total = len(runs)
   runs = [r for r in runs if r["config"] and _matches(r["config"], attrs.get("where", ""))]
+  total = len(runs)  # the runs the block covers, started or not
+  runs = [r for r in runs if r.get("started", True)]
   finished = [r for r in runs if r["results"] and not r["results"].get("partial")]
   if not runs:
     return None

@@ -202,3 +202,7 @@ def test_pivot_table_sets_each_generator_against_round0_of_the_same_seeds(tmp_pa
   assert row[2].startswith("0.0850 ± ") and "(+13.3% / +0.0%, 2 seeds)" in row[2]  # 0.085/0.075
   assert row[3] == "0.0630 / 0.0400 (-10.0% / +0.0%, 1 seed) |"  # against seed 0's 0.070
   assert "3 of 4 runs finished" in out
+  # A filter counts the points it keeps, the one not started included.
+  out = report.rewrite(f"<!-- results kind=pivot dirs={tmp_path}/p rows=data.name "
+                       "cols=rsir.generator where=rsir.generator=reorder -->\n<!-- /results -->\n")
+  assert "| rsir |" not in out and "1 of 2 runs finished" in out
