@@ -66,8 +66,9 @@ def _load_runs(folder: str) -> tuple[list[dict], list[str]]:
   if os.path.exists(os.path.join(folder, "sweep.json")):
     sweep = read_json(os.path.join(folder, "sweep.json"))
     dirs = [os.path.join(folder, point_name(p)) for p in sweep["points"]]
-    planned = {d: {**_defaults(), **comparable(sweep["base"]), **p}
-               for d, p in zip(dirs, sweep["points"])}
+    if "base" in sweep:
+      planned = {d: {**_defaults(), **comparable(sweep["base"]), **p}
+                 for d, p in zip(dirs, sweep["points"])}
     commands = recorded_commands(sweep)
   else:
     dirs, commands = [folder], []
@@ -300,6 +301,8 @@ def missing_folders(attrs: dict) -> list[str]:
 def render(attrs: dict) -> list[str] | None:
   """The lines of one generated block, or None when any of its folders is missing."""
   dirs = [d for d in attrs["dirs"].split(",") if d]
+  if attrs["kind"] == "pivot" and not (attrs.get("rows") and attrs.get("cols")):
+    raise ValueError(f"a kind=pivot block needs rows=FIELDS and cols=FIELDS: {attrs}")
   if missing_folders(attrs):
     return None
   if attrs["kind"] == "bench":
@@ -358,7 +361,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with open(path) as f:
       text = f.read()
     left = []
-    new = rewrite(text, left)
+    try:
+      new = rewrite(text, left)
+    except ValueError as e:  # a malformed block: say where, change nothing
+      print(f"{path}: {e}", file=sys.stderr)
+      return 2
     for line in left:
       print(f"{path} {line}")
     if new != text:

@@ -206,3 +206,12 @@ def test_pivot_table_sets_each_generator_against_round0_of_the_same_seeds(tmp_pa
   out = report.rewrite(f"<!-- results kind=pivot dirs={tmp_path}/p rows=data.name "
                        "cols=rsir.generator where=rsir.generator=reorder -->\n<!-- /results -->\n")
   assert "| rsir |" not in out and "1 of 2 runs finished" in out
+
+
+def test_a_malformed_block_stops_with_one_line_and_changes_nothing(tmp_path, capsys):
+  doc = tmp_path / "doc.md"
+  text = f"<!-- results kind=pivot dirs={tmp_path} rows=model.name -->\n<!-- /results -->\n"
+  doc.write_text(text)
+  assert report.main([str(doc)]) == 2
+  assert "needs rows=FIELDS and cols=FIELDS" in capsys.readouterr().err
+  assert doc.read_text() == text
