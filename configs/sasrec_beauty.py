@@ -6,6 +6,7 @@ warmup, decay on plateau, rbg masks), full ranking, history masked. The main job
   python launch.py --config=configs/sasrec_beauty.py --sweep=config   # seeds 0 and 1
   python launch.py --config=configs/sasrec_beauty.py:smoke      # about a minute, real data
   python launch.py --config=configs/sasrec_beauty.py:recbole    # RecBole's training (slower)
+  python launch.py --config=configs/sasrec_beauty.py:screen     # stopped after 15 epochs
 
 Result (2-core CPU, docs/results.md section 11): past RecBole's SASRec on this file (test
 Recall@10 / NDCG@10 0.0897 / 0.0538) at epoch 10 (seed 0; 4.8 minutes from a cold start in a

@@ -427,8 +427,13 @@ def beyond_rsir_sweep(seeds=BEYOND_SEEDS, variants=tuple(BEYOND_VARIANTS)) -> li
 def apply_preset(c: ml_collections.ConfigDict, preset: str | None) -> ml_collections.ConfigDict:
   """Applies a named preset: '' / None (the full run), 'smoke' (a short run on the real
   data: a small one-layer model, sampled softmax, a few epochs; under a minute on a laptop
-  CPU) or 'recbole' (the training fields at recbole_setup's values: the slower reference)."""
+  CPU), 'recbole' (the training fields at recbole_setup's values: the slower reference) or
+  'screen' (the full run stopped after 15 epochs: past the strong baseline's quality bar,
+  which it reaches at epoch 10 or 11; for timing, e.g. the GPU check's cold and warm runs)."""
   if not preset:
+    return c
+  if preset == "screen":
+    c.train.max_epochs = 15
     return c
   if preset == "recbole":
     c.train.dropout_warmup_epochs, c.train.rng = 0.0, "threefry"  # undo strong_baseline
@@ -449,4 +454,4 @@ def apply_preset(c: ml_collections.ConfigDict, preset: str | None) -> ml_collect
     c.train.dropout_warmup_epochs, c.train.rng = 0.0, "threefry"  # as its result was measured
     c.train.lr_decay_patience = 0
     return c
-  raise ConfigError(f"unknown preset {preset!r}: use '', 'smoke' or 'recbole'")
+  raise ConfigError(f"unknown preset {preset!r}: use '', 'smoke', 'recbole' or 'screen'")

@@ -171,13 +171,10 @@ def rounds_table(runs: list[dict]) -> list[str]:
     for r in members:
       for e in (r["results"] or {}).get("rounds", []):
         by_round.setdefault(e["round"], []).append((r["config"]["seed"], e))
-    base = {m: statistics.fmean([e["test"][m] for _, e in by_round[0]]) for m, _ in METRICS} \
-        if 0 in by_round else None
     for k in sorted(by_round):
       entries = by_round[k]
-      means = {m: statistics.fmean([e["test"][m] for _, e in entries]) for m, _ in METRICS}
-      change = ("-" if base is None or k == 0 else " / ".join(
-          f"{100 * (means[m] / base[m] - 1):+.1f}%" for m, _ in METRICS))
+      change = ("-" if 0 not in by_round or k == 0 else
+                _change([e for _, e in entries], [e for _, e in by_round[0]]))
       generated = [e["generation"] for _, e in entries if "generation" in e]
       added = [g["rows_added"] for g in generated]
       interactions = [g["interactions_added"] for g in generated if "interactions_added" in g]

@@ -35,8 +35,8 @@ timeout 150 $py -m benchmarks.bench_baseline --loss=ce --prefix_rows --fixed_pad
 echo "== bench_time_to_quality (Beauty strong baseline, 15 epochs; cold then warm cache)"
 rm -rf "$work/xla_cache"
 for start in cold warm; do
-  timeout 240 $py -m benchmarks.bench_time_to_quality --config=configs/sasrec_beauty.py \
-    --config.train.max_epochs=15 --compile_cache="$work/xla_cache" \
+  timeout 240 $py -m benchmarks.bench_time_to_quality --config=configs/sasrec_beauty.py:screen \
+    --compile_cache="$work/xla_cache" \
     --out="$out/bench/ttq_beauty_$start.json" 2>&1 | grep --line-buffered -v "^I[0-9]\|^W[0-9]"
 done
 if [ -n "${BASELINE_RUN:-}" ]; then

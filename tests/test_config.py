@@ -81,6 +81,15 @@ def test_name_and_path_are_exclusive():
     config_check.validate(c)
 
 
+def test_screen_preset_stops_the_full_run_after_15_epochs_and_changes_nothing_else():
+  full = default_config.strong_baseline(default_config.get_base_config())
+  screen = default_config.apply_preset(
+      default_config.strong_baseline(default_config.get_base_config()), "screen")
+  assert screen.train.max_epochs == 15 and full.train.max_epochs > 15
+  screen.train.max_epochs = full.train.max_epochs
+  assert screen.to_dict() == full.to_dict()
+
+
 def test_unknown_preset_is_refused():
   with pytest.raises(ValueError, match="preset"):
     default_config.apply_preset(default_config.get_base_config(), "huge")
