@@ -69,9 +69,9 @@ def matmul_flops_per_s(n: int = 2048, repeats: int = 10) -> float:
   return 2 * n ** 3 * repeats / (time.perf_counter() - t0)
 
 
-def epoch_flops(setup: setup_lib.Setup, rows) -> float:
-  """XLA's FLOP count of one epoch of training on `rows`: each bucket shape's compiled step
-  times the number of batches of that shape."""
+def epoch_flops(setup: setup_lib.Setup, rows) -> tuple[float, int]:
+  """XLA's FLOP count of one epoch of training on `rows` (each bucket shape's compiled step
+  times the number of batches of that shape), and the number of shapes (steps compiled)."""
   tc = setup.config.train
   buckets = batching.make_train_buckets(rows, setup.model.max_len,
                                         setup.config.data.bucket_lengths, tc.prefix_rows)
@@ -90,7 +90,7 @@ def epoch_flops(setup: setup_lib.Setup, rows) -> float:
       cost = cost[0] if isinstance(cost, (list, tuple)) else cost
       per_bucket[bucket] = float(cost.get("flops", 0.0))
     total += per_bucket[bucket]
-  return total
+  return total, len(per_bucket)
 
 
 def timeline(history: list[dict], start_unix: float) -> list[dict]:
@@ -143,7 +143,7 @@ def main(argv):
   # again costs seconds, after the timed run.
   data = load_data(config.data)
   setup = setup_lib.resolve(config, data.split)
-  flops = epoch_flops(setup, data.split.train)
+  flops, shapes = epoch_flops(setup, data.split.train)
   rate = matmul_flops_per_s()
   mean_epoch_s = float(np.mean([r["train_s"] for r in rows[1:]] or [rows[0]["train_s"]]))
   describe = lambda hit: (f"{hit['wall_s']:.0f} s (epoch {hit['epoch']})" if hit
@@ -154,7 +154,8 @@ def main(argv):
       "negatives": t.num_negatives if t.loss == "sampled" else None,
       "prefix_rows": t.prefix_rows, "batch_size": t.batch_size, "lr": t.lr,
       "lr_schedule": t.lr_schedule, "warmup_epochs": t.warmup_epochs,
-      "max_epochs": t.max_epochs, "rng": t.rng, "dropout": config.model.dropout,
+      "max_epochs": t.max_epochs, "train_shapes": shapes, "rng": t.rng,
+      "dropout": config.model.dropout,
       "dropout_warmup_epochs": t.dropout_warmup_epochs,
       "lr_decay_patience": t.lr_decay_patience, "compile_cache": bool(_COMPILE_CACHE.value),
       "seed": config.seed, "first_epoch_wall_s": rows[0]["wall_s"],

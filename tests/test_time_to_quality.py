@@ -44,3 +44,14 @@ def test_timeline_takes_the_extra_evaluations_out_and_follows_the_best_epoch():
   hit = ttq.first_reached(rows, lambda r: r["valid_unmasked_ndcg@20"] >= 0.0594)
   assert hit["epoch"] == 2
   assert ttq.first_reached(rows, lambda r: r["test_recall@10"] >= 0.095) is None
+
+
+def test_epoch_flops_counts_each_shape_once_and_padding_to_one_shape_costs_flops(tiny_data):
+  def flops(bucket_lengths):
+    config = tiny.tiny_config({"data.bucket_lengths": bucket_lengths})
+    return ttq.epoch_flops(tiny.resolve(config, tiny_data), tiny_data.split.train)
+
+  bucketed, shapes = flops((4, 8))
+  padded, one = flops((12,))  # max_len: every batch padded to the full length
+  assert one == 1 and shapes > 1  # the tiny rows fill two of the three buckets
+  assert 0 < bucketed < padded
