@@ -7,7 +7,8 @@
 #     so the lease keeps time for a fixed rerun;
 #  2. the benchmarks alone on the device: the Beauty strong baseline's time to quality from a
 #     cold start, twice on one fresh compilation-cache folder (cold, then warm: issue 12's GPU
-#     figure); and, when BASELINE_RUN names a finished baseline run, generation;
+#     figure; SKIP_BENCH=1 leaves them out); and, when BASELINE_RUN names a finished baseline
+#     run, generation;
 #  3. the experiment configs given (default: the strong-baseline RSIR sweep), all at once as
 #     separate processes sharing the GPU (one small model leaves most of it idle), until
 #     DEADLINE_S seconds after the start. An argument is configs/X.py[:preset][@SWEEP_ONLY]:
@@ -62,13 +63,17 @@ if ! gate machine_packages; then
   [ -z "$ok" ] && { echo "== the gate failed: stopped at ${SECONDS}s"; pack; exit 3; }
 fi
 
-echo "== bench_time_to_quality (Beauty strong baseline, 15 epochs; cold then warm cache)"
-rm -rf "$work/xla_cache"
-for start in cold warm; do
-  timeout 200 $py -m benchmarks.bench_time_to_quality --config="$ttq_config" \
-    --compile_cache="$work/xla_cache" --workdir="$work/ttq_$start" \
-    --out="$work/bench/ttq_beauty_$start.json" 2>&1 | quiet | tee "$work/bench/ttq_beauty_$start.log"
-done
+if [ -n "${SKIP_BENCH:-}" ]; then
+  echo "== benchmarks skipped (SKIP_BENCH=1): the lease goes to the sweeps"
+else
+  echo "== bench_time_to_quality (Beauty strong baseline, 15 epochs; cold then warm cache)"
+  rm -rf "$work/xla_cache"
+  for start in cold warm; do
+    timeout 200 $py -m benchmarks.bench_time_to_quality --config="$ttq_config" \
+      --compile_cache="$work/xla_cache" --workdir="$work/ttq_$start" \
+      --out="$work/bench/ttq_beauty_$start.json" 2>&1 | quiet | tee "$work/bench/ttq_beauty_$start.log"
+  done
+fi
 if [ -n "${BASELINE_RUN:-}" ]; then
   echo "== bench_sampler (tau 20) on $BASELINE_RUN"
   timeout 150 $py -m benchmarks.bench_sampler --workdir="$BASELINE_RUN" --tau=20 \
