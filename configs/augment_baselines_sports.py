@@ -8,6 +8,9 @@ its round 1 reseeded) on Sports.
       --workdir=runs/augment_baselines_sports
   ... --sweep_only='seed=0;model.name=sasrec'       # a part of the grid
   python launch.py --config=configs/augment_baselines_sports.py:smoke --sweep=config
+  bash scripts/gpu_check.sh OUT 560 \\
+      'configs/augment_baselines_sports.py@seed=0;model.name=sasrec;rsir.reseed_rounds=False' \\
+      ...   # on a GPU: one part per backbone and seed, side by side (each owns its round 0)
 
 Presets: '' (48 points, 56 trainings; Sports has 35,598 users against Beauty's 22,363, so
 each training takes about 1.6 times Beauty's) and 'smoke' (a small model for 3 epochs,
