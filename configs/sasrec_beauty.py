@@ -17,8 +17,8 @@ minutes to that bar, 0.0939 / 0.0577 after 23 minutes (seed 0). The smoke preset
 softmax, sequence rows, 10 epochs, d=32) reaches test Recall@10 0.057,
 NDCG@10 0.031; ranking by popularity gives 0.011 / 0.005. On one H200 (the 'screen' preset,
 docs/results.md section 11): an epoch in 0.7 s, that bar 120 s after a cold start and 22 s
-with a warm compilation cache; with --config.data.bucket_lengths='(50,)' (one shape to
-compile, free on a GPU) 41 s and 17 s.
+with a warm compilation cache; with --config.data.bucket_lengths='()' (one shape to compile,
+the full length 50, free on a GPU) 41 s and 17 s.
 """
 
 from rsir_jax.default_config import apply_preset, get_base_config, strong_baseline

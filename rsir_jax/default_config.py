@@ -7,7 +7,8 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   data.format           auto | seq | pairs: how to read data.path.
   data.dir              where named datasets are looked for and cached (RSIR_DATA_DIR wins).
   data.base_url         where named datasets are downloaded from ('' = the public source).
-  data.bucket_lengths   static sequence lengths batches are padded to (max_len is added).
+  data.bucket_lengths   static sequence lengths batches are padded to (max_len is added; ()
+                        = one shape, the full length: slower on a CPU, faster on a GPU).
   model.name            the backbone (rsir_jax/models): sasrec | cl4srec | gru4rec | hstu.
   model.*               its size: dim, num_layers, num_heads, ffn_mult (the authors': 2),
                         dropout, attn_dropout, max_len (the most recent items kept per
