@@ -7,8 +7,8 @@
 #     so the lease keeps time for a fixed rerun;
 #  2. the benchmarks alone on the device: the Beauty strong baseline's time to quality from a
 #     cold start, twice on one fresh compilation-cache folder (cold, then warm: issue 12's GPU
-#     figure; SKIP_BENCH=1 leaves them out); and, when BASELINE_RUN names a finished baseline
-#     run, generation;
+#     figure; SKIP_BENCH=1 leaves them out); then generation's throughput (bench_sampler) on
+#     BASELINE_RUN, a finished baseline run, or else on the warm run's model;
 #  3. the experiment configs given (default: the strong-baseline RSIR sweep), all at once as
 #     separate processes sharing the GPU (one small model leaves most of it idle), until
 #     DEADLINE_S seconds after the start. An argument is configs/X.py[:preset][@SWEEP_ONLY]:
@@ -74,9 +74,13 @@ else
       --out="$work/bench/ttq_beauty_$start.json" 2>&1 | quiet | tee "$work/bench/ttq_beauty_$start.log"
   done
 fi
-if [ -n "${BASELINE_RUN:-}" ]; then
-  echo "== bench_sampler (tau 20) on $BASELINE_RUN"
-  timeout 150 $py -m benchmarks.bench_sampler --workdir="$BASELINE_RUN" --tau=20 \
+# Generation is timed on BASELINE_RUN, or else on the warm run just trained (a finished
+# 15-epoch baseline: a model near the bar, so trajectories as long as a real round's).
+baseline_run=${BASELINE_RUN:-}
+[ -z "$baseline_run" ] && [ -f "$work/ttq_warm/results.json" ] && baseline_run=$work/ttq_warm
+if [ -n "$baseline_run" ]; then
+  echo "== bench_sampler (tau 20) on $baseline_run"
+  timeout 150 $py -m benchmarks.bench_sampler --workdir="$baseline_run" --tau=20 \
     --sample_sources=512 --chunk_size=65536 --slots=256,4096 --full_round_slots=8192 \
     --out="$work/bench/sampler_tau20.json" 2>&1 | quiet | tee "$work/bench/sampler_tau20.log"
 fi
