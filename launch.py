@@ -22,7 +22,8 @@ _SWEEP = flags.DEFINE_string(
     "product), or 'config' for the points of the config file's get_sweep().")
 _SWEEP_ONLY = flags.DEFINE_string(
     "sweep_only", "", "Of the sweep's points, run only those whose config has one of the "
-    "given values in each field: 'field=v1,v2[;field=v]' (finished points stay in the summary).")
+    "given values in each field: 'field=v1,v2[;field=v]', with the points whose round 0 they "
+    "share (finished points stay in the summary).")
 _COMPILE_CACHE = flags.DEFINE_string(
     "compile_cache", cli.DEFAULT_COMPILE_CACHE, "Folder for XLA's persistent compilation cache: "
     "a rerun skips compiling the shapes it has seen ('' = off).")

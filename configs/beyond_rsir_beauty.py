@@ -34,6 +34,10 @@ baselines, which costs the same two trainings (docs/results.md, section 13):
       --workdir=runs/beyond_rsir_beauty
   ... --sweep_only=seed=0                           # a part of the grid
   python launch.py --config=configs/beyond_rsir_beauty.py:smoke --sweep=config --sweep_only=seed=0
+  SKIP_BENCH=1 bash scripts/gpu_check.sh OUT 560 \\
+      'configs/beyond_rsir_beauty.py@seed=0;rsir.cap=1' \\
+      'configs/beyond_rsir_beauty.py@seed=1;rsir.cap=1' ...
+      # on a GPU: parts side by side, each with the 'paper' point whose round 0 it shares
 
 Presets: '' (42 runs of 3 rounds, 3 round 0s per seed; a strong-baseline training takes
 about 20 minutes on 2 cores: the sweep is meant for a GPU) and 'smoke' (a small

@@ -9,6 +9,10 @@ before; seeds 0, 1, 2) on Sports.
       --workdir=runs/beyond_rsir_sports
   ... --sweep_only=seed=0                           # a part of the grid
   python launch.py --config=configs/beyond_rsir_sports.py:smoke --sweep=config --sweep_only=seed=0
+  SKIP_BENCH=1 bash scripts/gpu_check.sh OUT 560 \\
+      'configs/beyond_rsir_sports.py@seed=0;rsir.cap=1' \\
+      'configs/beyond_rsir_sports.py@seed=1;rsir.cap=1' ...
+      # on a GPU: parts side by side, each with the 'paper' point whose round 0 it shares
 
 Presets: '' (42 runs of 3 rounds; Sports has 1.6 times Beauty's users, and a Beauty training
 takes about 20 minutes on 2 cores: the sweep is meant for a GPU) and 'smoke' (a small model,

@@ -263,7 +263,8 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
   """Runs (or resumes, or skips when finished) every point in `workdir/<point name>`;
   returns the results of the points that have them and writes the summary after each point.
   `only` ('field=v1,v2;...', see parse_filter) runs just the matching points; the others
-  keep their results when finished earlier and are left out otherwise. `command` (the
+  keep their results when finished earlier and are left out otherwise, except the point
+  whose round 0 a selected point shares, which runs too unless finished. `command` (the
   command line) is recorded in sweep.json."""
   if not points:
     raise SweepError("a sweep needs at least one point")
@@ -280,11 +281,14 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
     raise SweepError(f"--sweep_only={only!r} matches none of the {len(points)} points")
   finished = [os.path.exists(os.path.join(workdir, n, "results.json")) for n in names]
   for name, c, run_it in zip(names, configs, chosen):
+    # A selected point whose shared round 0 is trained by a point the filter leaves out (and
+    # that has not finished) brings that point along: a part of a grid stands on its own, e.g.
+    # one process per part on a GPU, each in its own workdir.
     owner = os.path.basename(c.rsir.round0_dir)
     if run_it and owner in names and not (chosen[names.index(owner)] or
                                           finished[names.index(owner)]):
-      raise SweepError(f"point {name} takes its round 0 from point {owner}, which "
-                       f"--sweep_only leaves out and has not finished; select it too")
+      chosen[names.index(owner)] = True
+      log.info("sweep point %s runs too: %s takes its round 0 from it", owner, name)
   writer = Writer(parallel.is_primary())
   with workdir_lib.locked(workdir, writer.primary):
     writer.json(os.path.join(workdir, "sweep.json"),

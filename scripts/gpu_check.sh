@@ -34,7 +34,10 @@ gpu_flags=(--config.rsir.chunk_size=65536 --config.rsir.slots=8192)
 gate_config=configs/sasrec_beauty.py ttq_config=configs/sasrec_beauty.py:screen
 [ -n "${SMOKE:-}" ] && gate_config=configs/sasrec_beauty.py:smoke ttq_config=$gate_config
 quiet() { grep --line-buffered -v "^I[0-9]\|^W[0-9]"; }
-pack() { tar czf "$out/results.tgz" --exclude=checkpoints --exclude=xla_cache --exclude='*.npz' -C "$work" .; }
+pack() {
+  tar czf "$out/results.tgz" --exclude=checkpoints --exclude=xla_cache --exclude='*.npz' \
+    -C "$work" .
+}
 mkdir -p "$out" "$work/bench"
 
 { nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1
@@ -71,7 +74,8 @@ else
   for start in cold warm; do
     timeout 200 $py -m benchmarks.bench_time_to_quality --config="$ttq_config" \
       --compile_cache="$work/xla_cache" --workdir="$work/ttq_$start" \
-      --out="$work/bench/ttq_beauty_$start.json" 2>&1 | quiet | tee "$work/bench/ttq_beauty_$start.log"
+      --out="$work/bench/ttq_beauty_$start.json" 2>&1 | quiet \
+      | tee "$work/bench/ttq_beauty_$start.log"
   done
 fi
 # Generation is timed on BASELINE_RUN, or else on the warm run just trained (a finished

@@ -123,14 +123,17 @@ def test_launch_records_its_command_line_quoted_for_the_shell(tmp_path, monkeypa
                      "'--sweep_only=rsir.tau=5;seed=0'")
 
 
-def test_sweep_only_refuses_a_point_whose_shared_round0_is_left_out(tmp_path, monkeypatch):
+def test_sweep_only_brings_along_the_point_whose_round0_a_selected_point_shares(tmp_path,
+                                                                                 monkeypatch):
   c = tiny.tiny_rsir_config()
-  points = [{"rsir.tau": 5}, {"rsir.tau": 20}]  # the second takes the first's round 0
-  monkeypatch.setattr(experiment, "run", _fake_run([]))
-  with pytest.raises(sweep.SweepError, match="from point rsir.tau=5, which --sweep_only"):
-    sweep.run_sweep(c, points, str(tmp_path / "s"), only="rsir.tau=20")
-  sweep.run_sweep(c, points, str(tmp_path / "s"), only="rsir.tau=5")
-  assert len(sweep.run_sweep(c, points, str(tmp_path / "s"), only="rsir.tau=20")) == 2
+  points = [{"rsir.tau": 5}, {"rsir.tau": 20}, {"rsir.tau": 50}]  # all take the first's round 0
+  calls = []
+  monkeypatch.setattr(experiment, "run", _fake_run(calls))
+  results = sweep.run_sweep(c, points, str(tmp_path / "a"), only="rsir.tau=20")
+  assert calls == ["rsir.tau=5", "rsir.tau=20"] and len(results) == 2  # not rsir.tau=50
+  # finished earlier: the owner is not run again
+  sweep.run_sweep(c, points, str(tmp_path / "a"), only="rsir.tau=50")
+  assert calls[2:] == ["rsir.tau=50"]
 
 
 def test_an_rsir_sweep_trains_the_shared_round0_once(tmp_path):
