@@ -126,7 +126,7 @@ def test_launch_records_its_command_line_quoted_for_the_shell(tmp_path, monkeypa
 def test_sweep_only_brings_along_the_point_whose_round0_a_selected_point_shares(tmp_path,
                                                                                  monkeypatch):
   c = tiny.tiny_rsir_config()
-  points = [{"rsir.tau": 5}, {"rsir.tau": 20}, {"rsir.tau": 50}]  # all take the first's round 0
+  points = [{"rsir.tau": 5}, {"rsir.tau": 20}, {"rsir.tau": 50}]  # 20, 50: the round 0 of 5
   calls = []
   monkeypatch.setattr(experiment, "run", _fake_run(calls))
   results = sweep.run_sweep(c, points, str(tmp_path / "a"), only="rsir.tau=20")
