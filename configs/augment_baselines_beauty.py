@@ -32,8 +32,9 @@ Result so far (seeds 0 and 1, mean test Recall@10 / NDCG@10). SASRec: base 0.071
 0.0764 / 0.0434 at RSIR's rows, 0.0753 / 0.0418 and 0.0775 / 0.0446 at its interactions.
 GRU4Rec: base 0.0467 / 0.0237; + RSIR 0.0503 / 0.0255; + Reordering 0.0445 / 0.0232 and
 + Insertion 0.0497 / 0.0258 at RSIR's rows, 0.0428 / 0.0212 and 0.0478 / 0.0248 at its
-interactions (RSIR level with Insertion on both backbones, ahead of Reordering). CL4SRec, seed 0: base 0.0764 / 0.0426; + RSIR 0.0722 / 0.0401; at RSIR's rows,
-+ Reordering 0.0732 / 0.0399 and + Insertion 0.0762 / 0.0424 (no generator helps it). Tables:
+interactions (RSIR level with Insertion on both backbones, ahead of Reordering). CL4SRec,
+seed 0: base 0.0764 / 0.0426; + RSIR 0.0722 / 0.0401; at RSIR's rows, + Reordering 0.0732 /
+0.0399 and + Insertion 0.0762 / 0.0424 (no generator helps it). Tables:
 docs/results.md, sections 12 and 13 (generated from the sweep's files: python -m
 rsir_jax.report).
 """

@@ -280,15 +280,15 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
   if not any(chosen):
     raise SweepError(f"--sweep_only={only!r} matches none of the {len(points)} points")
   finished = [os.path.exists(os.path.join(workdir, n, "results.json")) for n in names]
-  for name, c, run_it in zip(names, configs, chosen):
-    # A selected point whose shared round 0 is trained by a point the filter leaves out (and
-    # that has not finished) brings that point along: a part of a grid stands on its own, e.g.
-    # one process per part on a GPU, each in its own workdir.
-    owner = os.path.basename(c.rsir.round0_dir)
-    if run_it and owner in names and not (chosen[names.index(owner)] or
-                                          finished[names.index(owner)]):
-      chosen[names.index(owner)] = True
-      log.info("sweep point %s runs too: %s takes its round 0 from it", owner, name)
+  # A selected point whose shared round 0 is trained by a point the filter leaves out (and
+  # that has not finished) brings that point along: a part of a grid stands on its own, e.g.
+  # one process per part on a GPU, each in its own workdir. Owners have no owner themselves.
+  owners = [names.index(o) if (o := os.path.basename(c.rsir.round0_dir)) in names else None
+            for c in configs]
+  for i, j in enumerate(owners):
+    if chosen[i] and j is not None and not (chosen[j] or finished[j]):
+      chosen[j] = True
+      log.info("sweep point %s runs too: %s takes its round 0 from it", names[j], names[i])
   writer = Writer(parallel.is_primary())
   with workdir_lib.locked(workdir, writer.primary):
     writer.json(os.path.join(workdir, "sweep.json"),
