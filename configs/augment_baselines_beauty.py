@@ -33,8 +33,9 @@ Result so far (seeds 0 and 1, mean test Recall@10 / NDCG@10). SASRec: base 0.071
 GRU4Rec: base 0.0467 / 0.0237; + RSIR 0.0503 / 0.0255; + Reordering 0.0445 / 0.0232 and
 + Insertion 0.0497 / 0.0258 at RSIR's rows, 0.0428 / 0.0212 and 0.0478 / 0.0248 at its
 interactions (RSIR level with Insertion on both backbones, ahead of Reordering). CL4SRec,
-seed 0: base 0.0764 / 0.0426; + RSIR 0.0722 / 0.0401; at RSIR's rows, + Reordering 0.0732 /
-0.0399 and + Insertion 0.0762 / 0.0424 (no generator helps it). Tables:
+seeds 0 and 1 (on a GPU, section 12b): base 0.0738 / 0.0420; + RSIR 0.0700 / 0.0389 (lower
+on both seeds); at RSIR's rows, + Reordering 0.0728 / 0.0401 and + Insertion (seed 1 only)
+0.0724 / 0.0405 against that seed's 0.0708 / 0.0406: no generator helps it. Tables:
 docs/results.md, sections 12 and 13 (generated from the sweep's files: python -m
 rsir_jax.report).
 """

@@ -11,8 +11,9 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
                 NDCG@10 as mean ± sample standard deviation over the seeds, and per seed. An
                 RSIR run counts with its last finished round.
   kind=rounds   the same for RSIR runs, one row per setting and round, with the change
-                against round 0, the rows and interactions each round added (and how many
-                runs ended there because the next round's data passed
+                against round 0 of the same seeds (a run stopped earlier drops out of its
+                later rounds and of their round 0), the rows and interactions each round
+                added (and how many runs ended there because the next round's data passed
                 rsir.max_rows_factor), the minutes the round took (training, generation and
                 augmentation) and, for runs with eval.ensemble_rounds, the ensemble's test
                 metrics.
@@ -173,8 +174,10 @@ def rounds_table(runs: list[dict]) -> list[str]:
         by_round.setdefault(e["round"], []).append((r["config"]["seed"], e))
     for k in sorted(by_round):
       entries = by_round[k]
-      change = ("-" if 0 not in by_round or k == 0 else
-                _change([e for _, e in entries], [e for _, e in by_round[0]]))
+      # Against round 0 of the same seeds: a run stopped before round k leaves its seed out.
+      seeds = {s for s, _ in entries}
+      base = [e for s, e in by_round.get(0, []) if s in seeds]
+      change = "-" if k == 0 or not base else _change([e for _, e in entries], base)
       generated = [e["generation"] for _, e in entries if "generation" in e]
       added = [g["rows_added"] for g in generated]
       interactions = [g["interactions_added"] for g in generated if "interactions_added" in g]
