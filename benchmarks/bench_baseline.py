@@ -81,7 +81,7 @@ def main(argv):
   config.data.name, config.train.loss = _DATASET.value, _LOSS.value
   split, info = load_split(config.data)
   model = models.build(config.model, split.num_items)
-  print(f"{info['path']}: {info['users']} users, {info['items']} items; loss {_LOSS.value}, "
+  print(f"{info['file']}: {info['users']} users, {info['items']} items; loss {_LOSS.value}, "
         f"d={config.model.dim}, {jax.devices()[0].platform}")
   buckets = tuple(config.data.bucket_lengths)
   variants = [("bucketed", buckets, False, config.train.batch_size)]

@@ -60,7 +60,9 @@ def run(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict:
       results = {"rounds": rounds.run_rounds(setup, data, workdir)}
     else:
       results = dict(trainer.fit(setup, data.split.train, workdir).results)
-    results.update(data=data.info, workdir=os.path.abspath(workdir))
+    # The workdir as the command named it: a relative one keeps the result files (kept in
+    # git) free of this machine's paths.
+    results.update(data=data.info, workdir=workdir)
     results.setdefault("provenance", provenance())  # a finished baseline keeps its own
     setup.writer.json(os.path.join(workdir, "results.json"), results)
   log.info("finished in %.0fs (this process)", time.perf_counter() - t0)

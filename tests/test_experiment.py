@@ -50,6 +50,8 @@ def test_workdir_files(smoke_run):
   for key in ("best_epoch", "loss", "seed", "dataset", "wall_time_s", "provenance"):
     assert key in saved
   assert saved["loss"] == config.train.loss and saved["dataset"] == "beauty"
+  # Result files name the data file and the workdir as given, no other path of the machine.
+  assert saved["data"]["file"] == "beauty.txt.gz" and saved["workdir"] == workdir
   with open(os.path.join(workdir, "metrics.jsonl")) as f:
     assert len(f.readlines()) == results["epochs_run"]
   with open(os.path.join(workdir, "config.json")) as f:

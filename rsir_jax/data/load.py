@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 
 import ml_collections
 import numpy as np
@@ -80,8 +81,10 @@ def load_data(data_cfg: ml_collections.ConfigDict) -> Data:
   if not any(len(s) >= 2 for s in loo.train):
     raise parse.DataFormatError(f"{path}: no user has 2 or more training items: nothing to "
                                 "train on")
-  return Data(loo, {"path": path, **stats, "ids_remapped": item_ids.original is not None},
-              item_ids)
+  # The file's name only: result files record it, and they are kept in git (no paths of the
+  # machine that ran them).
+  return Data(loo, {"file": os.path.basename(path), **stats,
+                    "ids_remapped": item_ids.original is not None}, item_ids)
 
 
 def load_split(data_cfg: ml_collections.ConfigDict) -> tuple[split.LeaveOneOutSplit, dict]:
