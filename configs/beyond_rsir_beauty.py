@@ -46,7 +46,7 @@ model, 2 epochs, 2 rounds).
 Result so far: one point of 42 (docs/results.md, section 14). sequence_rows, seed 0: base
 0.0841 / 0.0518 (test Recall@10 / NDCG@10; the prefix-rows baseline's seed 0: 0.0940 /
 0.0571); rounds 1 to 3 at -0.7% / -3.9%, -5.3% / -7.4%, -1.3% / -6.3%, the synthetic share
-at 33, 50, 60%. About 95 minutes on 2 cores (round 0 included).
+at 33, 50, 60%. About 85 minutes of compute on 2 cores, round 0 included.
 """
 
 from rsir_jax.default_config import beyond_rsir, beyond_rsir_sweep, get_base_config
