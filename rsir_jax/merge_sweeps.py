@@ -24,6 +24,7 @@ import shutil
 import sys
 from typing import Any, Sequence
 
+from rsir_jax import workdir as workdir_lib
 from rsir_jax.errors import UserError
 from rsir_jax.files import Writer, read_json
 from rsir_jax.sweep import point_name, recorded_commands, write_summary
@@ -57,10 +58,6 @@ def _rebase_command(command: str, old: str, new: str) -> str:
   """`command` with its --workdir=`old` made --workdir=`new`."""
   args = [f"--workdir={new}" if a == f"--workdir={old}" else a for a in shlex.split(command)]
   return shlex.join(args)
-
-
-def _finished(point_dir: str) -> bool:
-  return os.path.exists(os.path.join(point_dir, "results.json"))
 
 
 def _copy_point(src: str, dst: str, old_root: str, new_root: str) -> None:
@@ -108,8 +105,8 @@ def merge_sweeps(parts: Sequence[str], into: str, keep_existing: bool = False) -
       if name not in chosen:
         chosen[name] = part
         continue
-      finished_here = _finished(os.path.join(part, name))
-      finished_before = _finished(os.path.join(chosen[name], name))
+      finished_here = workdir_lib.is_finished(os.path.join(part, name))
+      finished_before = workdir_lib.is_finished(os.path.join(chosen[name], name))
       if finished_here and finished_before:
         raise MergeError(f"point {name} is finished in both {chosen[name]} and {part}")
       if finished_here:
@@ -119,8 +116,8 @@ def merge_sweeps(parts: Sequence[str], into: str, keep_existing: bool = False) -
   plan = []
   for name, part in chosen.items():
     src, dst = os.path.join(part, name), os.path.join(into, name)
-    if os.path.isdir(dst) and _finished(dst):
-      if _finished(src) and not keep_existing:
+    if os.path.isdir(dst) and workdir_lib.is_finished(dst):
+      if workdir_lib.is_finished(src) and not keep_existing:
         raise MergeError(f"point {name} is finished in {into} already and in {part}; "
                          "pass --keep_existing to keep the one in place")
       continue
@@ -137,8 +134,9 @@ def merge_sweeps(parts: Sequence[str], into: str, keep_existing: bool = False) -
   Writer().json(target_json, {"base": reference["base"], "points": reference["points"],
                               "command": commands[-1] if commands else "",
                               "commands": commands})
-  done = [(p, read_json(os.path.join(into, n, "results.json")))
-          for p, n in zip(reference["points"], names) if _finished(os.path.join(into, n))]
+  point_dirs = [os.path.join(into, n) for n in names]
+  done = [(p, read_json(os.path.join(d, "results.json")))
+          for p, d in zip(reference["points"], point_dirs) if workdir_lib.is_finished(d)]
   if done:
     write_summary(into, [p for p, _ in done], [r for _, r in done])
   return {"copied": [name for name, _ in plan], "finished": len(done),

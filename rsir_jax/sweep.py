@@ -279,7 +279,7 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
   chosen = [selected(c, wanted) for c in configs]
   if not any(chosen):
     raise SweepError(f"--sweep_only={only!r} matches none of the {len(points)} points")
-  finished = [os.path.exists(os.path.join(workdir, n, "results.json")) for n in names]
+  finished = [workdir_lib.is_finished(os.path.join(workdir, n)) for n in names]
   # A selected point whose shared round 0 is trained by a point the filter leaves out (and
   # that has not finished) brings that point along: a part of a grid stands on its own, e.g.
   # one process per part on a GPU, each in its own workdir. Owners have no owner themselves.
@@ -297,10 +297,9 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
     done_points, results = [], []
     for i, (name, c) in enumerate(zip(names, configs)):
       point_dir = os.path.join(workdir, name)
-      done = os.path.join(point_dir, "results.json")
-      if os.path.exists(done):
+      if workdir_lib.is_finished(point_dir):
         workdir_lib.check_same_run(point_dir, c)
-        result = read_json(done)
+        result = read_json(os.path.join(point_dir, "results.json"))
         log.info("sweep point %d/%d %s: finished earlier", i + 1, len(points), name)
       elif chosen[i]:
         log.info("sweep point %d/%d %s", i + 1, len(points), name)

@@ -61,6 +61,12 @@ def default_workdir(config: ml_collections.ConfigDict) -> str:
   return os.path.join("runs", name)
 
 
+def is_finished(run_dir: str) -> bool:
+  """Whether the run in `run_dir` finished: it writes results.json last (an RSIR run's
+  rounds so far are in rounds.json)."""
+  return os.path.exists(os.path.join(run_dir, "results.json"))
+
+
 def config_differences(old: dict, new: dict, ignore=lambda field: False) -> list[str]:
   """'field: old -> new' for every field that differs between two config dicts. A field the
   old one lacks (added to the code after that run started) matches when the new one holds
