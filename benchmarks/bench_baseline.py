@@ -1,7 +1,8 @@
 """Training and evaluation throughput of the baseline trainer, bucketed vs fixed padding.
 
   python -m benchmarks.bench_baseline [--dataset=beauty] [--loss=ce] [--epochs=1]
-      [--prefix_rows] [--negatives=shared,row] [--out=runs/bench/baseline.json]
+      [--prefix_rows] [--negatives=shared,row] [--negatives_chunk=-1,0]
+      [--steps_per_call=1] [--out=runs/bench/baseline.json]
 
 For each batching (sequence rows in length buckets from the default config, sequence rows
 padded to max_len, and with --prefix_rows one row per prefix in length buckets with 2048 rows
@@ -9,7 +10,8 @@ per batch, the per-dataset configs' setup), it compiles, runs one warm-up epoch,
 `--epochs` epochs of training (rows/s, targets/s) and a full-ranking evaluation of all
 validation users (users/s). All are measured in the same process, so the ratios are
 meaningful even on a noisy machine; `--negatives=shared,row` (with --loss=sampled) times each
-batching under both kinds of sampled-softmax negatives. `epoch_vs_bucketed` is each row's
+batching under both kinds of sampled-softmax negatives, "row" ones once per value of
+`--negatives_chunk` (train.negatives_chunk: -1 the default, 0 every position at once). `epoch_vs_bucketed` is each row's
 epoch time over the first row's (bucketed sequence rows, the first negatives). `--out`
 writes the rows for docs/results.md.
 """
@@ -19,7 +21,8 @@ import time
 import jax
 from absl import app, flags
 
-from rsir_jax import batching, default_config, evaluation, models, train_step
+from rsir_jax import batching, default_config, evaluation, models, parallel, setup as setup_lib
+from rsir_jax import train_step
 from rsir_jax.data.load import load_split
 from rsir_jax.provenance import write_rows
 
@@ -27,6 +30,9 @@ _DATASET = flags.DEFINE_string("dataset", "beauty", "Named dataset.")
 _LOSS = flags.DEFINE_string("loss", "ce", "Loss (ce, sampled, bce).")
 _NEGATIVES = flags.DEFINE_list("negatives", ["shared"],
                                "Sampled softmax's negatives, each timed (shared, row).")
+_CHUNKS = flags.DEFINE_list("negatives_chunk", ["-1"],
+                            "train.negatives_chunk values timed for row negatives.")
+_STEPS = flags.DEFINE_integer("steps_per_call", 1, "train.steps_per_call.")
 _EPOCHS = flags.DEFINE_integer("epochs", 1, "Timed epochs per batching.")
 _PREFIX = flags.DEFINE_bool("prefix_rows", False, "Also time prefix rows (batch 2048).")
 _FIXED = flags.DEFINE_bool("fixed_padding", True, "Also time fixed padding to max_len.")
@@ -37,16 +43,30 @@ def _time_training(config, split, model, bucket_lengths, epochs, prefix_rows=Fal
   tc = config.train
   buckets = batching.make_train_buckets(split.train, model.max_len, bucket_lengths, prefix_rows)
   optimizer = train_step.make_optimizer(tc.lr)
+  chunk = setup_lib.row_chunk(tc.negatives_chunk, parallel.make_mesh(1))
   step = train_step.make_train_step(model, optimizer, tc.loss, tc.num_negatives,
-                                    negatives=tc.negatives)
+                                    negatives=tc.negatives, row_chunk=chunk)
   state = train_step.init_state(model, optimizer, jax.random.key(0))
   key = jax.random.key(1)
 
   def one_epoch(state, epoch):
-    loss = 0.0
-    for bucket, rows in batching.epoch_plan(buckets, tc.batch_size, 0, epoch):
-      state, value = step(state, batching.gather_batch(buckets, bucket, rows, tc.batch_size), key)
-      loss += value
+    loss, plan, k = 0.0, batching.epoch_plan(buckets, tc.batch_size, 0, epoch), tc.steps_per_call
+    if k > 1:  # runs of one bucket, k to a call (as the trainer does, without its stops)
+      i = 0
+      while i < len(plan):
+        n = 1
+        while n < k and i + n < len(plan) and plan[i + n][0] == plan[i][0]:
+          n += 1
+        batches = batching.stack_batches([batching.gather_batch(
+            buckets, *plan[i + min(j, n - 1)], tc.batch_size) for j in range(k)])
+        state, loss = step.many(state, batches, key, 0.0, [1.0] * k, [1.0] * k,
+                                [True] * n + [False] * (k - n), loss)
+        i += n
+    else:
+      for bucket, rows in plan:
+        state, value = step(state, batching.gather_batch(buckets, bucket, rows, tc.batch_size),
+                            key)
+        loss += value
     jax.block_until_ready(loss)
     return state
 
@@ -90,15 +110,20 @@ def main(argv):
   if _PREFIX.value:
     variants.append(("prefixes", buckets, True, 2048))
   rows = []
-  for negatives in _NEGATIVES.value:
-    config.train.negatives = negatives
+  config.train.steps_per_call = _STEPS.value
+  timed = [(n, int(c)) for n in _NEGATIVES.value
+           for c in (_CHUNKS.value if n == "row" else ["-1"])]
+  for negatives, chunk in timed:
+    config.train.negatives, config.train.negatives_chunk = negatives, chunk
+    label = f"{negatives}" + (f" (chunk {chunk})" if negatives == "row" else "")
     for name, lengths, prefix_rows, batch_size in variants:
       config.train.batch_size = batch_size
       params, train = _time_training(config, split, model, lengths, _EPOCHS.value, prefix_rows)
       r = {"dataset": _DATASET.value, "loss": _LOSS.value, "negatives": negatives,
-           "batching": name, **train, **_time_eval(config, split, model, params, lengths)}
+           "negatives_chunk": chunk if negatives == "row" else None,
+           "steps_per_call": _STEPS.value, "batching": name, **train, **_time_eval(config, split, model, params, lengths)}
       rows.append(r)
-      print(f"{name:9} {negatives} negatives, batch={batch_size} buckets={r['buckets']} "
+      print(f"{name:9} {label} negatives, batch={batch_size} buckets={r['buckets']} "
             f"padding={r['padding_share']:.0%} first epoch (compile) "
             f"{r['first_epoch_s']:.1f}s | epoch {r['epoch_s']:.1f}s, {r['rows_per_s']:.0f} "
             f"rows/s, {r['targets_per_s']:.0f} targets/s | eval {r['eval_s']:.2f}s, "

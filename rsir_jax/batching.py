@@ -133,6 +133,14 @@ def gather_batch(buckets: TrainBuckets, bucket: int, rows: np.ndarray,
   return TrainBatch(inputs_BxL, targets_BxL, last_only=buckets.prefix_rows)
 
 
+def stack_batches(batches: Sequence[TrainBatch]) -> TrainBatch:
+  """Same-shape batches as one TrainBatch of stacked (K, B, L) arrays (for several train
+  steps in one call)."""
+  return TrainBatch(np.stack([b.inputs_BxL for b in batches]),
+                    np.stack([b.targets_BxL for b in batches]),
+                    last_only=batches[0].last_only)
+
+
 @dataclasses.dataclass(frozen=True)
 class EvalBatch:
   """One evaluation batch: model inputs (B, L) holding the most recent items, the full

@@ -86,6 +86,10 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _require(t.loss in LOSSES, "train.loss", t.loss, f"unknown loss; use one of {LOSSES}")
   _positive_int(c, "train.num_negatives")
   _require(t.negatives in NEGATIVES, "train.negatives", t.negatives, f"must be one of {NEGATIVES}")
+  _require(isinstance(t.negatives_chunk, int) and t.negatives_chunk >= -1,
+           "train.negatives_chunk", t.negatives_chunk,
+           "must be an integer >= -1 (-1: by device, 0: all positions at once)")
+  _positive_int(c, "train.steps_per_call")
   for field in ("model.input_norm", "model.ffn_dropout"):
     _require(isinstance(_get(c, field), bool), field, _get(c, field), "must be True or False")
   _require(t.loss_norm in ("batch_mean", "per_target"), "train.loss_norm", t.loss_norm,

@@ -21,7 +21,18 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
   train.loss            ce (full softmax) | sampled (train.num_negatives uniform negatives) | bce.
   train.negatives       sampled softmax's negatives: shared (one draw for the whole batch) |
                         row (the authors': per position, from the items not in the row's
-                        input, so a user's own items are never negatives on their own row).
+                        input, so a user's own items are never negatives on their own row) |
+                        row_pool (the same rule per row, shared by its positions, taken from
+                        one pool for the batch: each position's negatives as likely as under
+                        row, at about the cost of shared; against row: docs/results.md).
+  train.negatives_chunk how `row` negatives are computed, never what: positions per step of
+                        a loop whose gathered vectors stay in cache (row_negatives.py); 0 =
+                        every position at once; -1 = 32 on a CPU, 0 on a GPU or TPU. Results
+                        agree to float rounding whatever the value.
+  train.steps_per_call  train steps per dispatch (a lax.scan over up to this many
+                        consecutive batches of one shape; fewer where the epoch's order
+                        changes shape), so that a GPU or TPU is not bound by launches;
+                        bit-identical to 1 on a CPU. 1 = one step per call.
   train.loss_norm       batch_mean (each batch's loss is the mean over its targets) |
                         per_target (every target weighs the same across batches; see
                         train_step.make_train_step).
@@ -169,6 +180,8 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.train.loss = "ce"
   c.train.num_negatives = 256
   c.train.negatives = "shared"
+  c.train.negatives_chunk = -1
+  c.train.steps_per_call = 1
   c.train.loss_norm = "batch_mean"
   c.train.prefix_rows = False
   c.train.batch_size = 256

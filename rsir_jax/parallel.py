@@ -85,6 +85,11 @@ def batch_sharded(mesh: Mesh) -> NamedSharding:
   return NamedSharding(mesh, PartitionSpec(DATA_AXIS))
 
 
+def stacked_batch_sharded(mesh: Mesh) -> NamedSharding:
+  """The sharding of a stack of batches (steps, rows, ...): the rows split over the devices."""
+  return NamedSharding(mesh, PartitionSpec(None, DATA_AXIS))
+
+
 def _global(x, sharding: NamedSharding):
   """A global array with `sharding` from a value every process holds in full."""
   if isinstance(x, jax.Array) and x.sharding == sharding:
@@ -103,11 +108,11 @@ def replicate(mesh: Mesh, tree):
   return jax.tree_util.tree_map(lambda x: _global(x, replicated(mesh)), tree)
 
 
-def shard_batch(mesh: Mesh, tree):
+def shard_batch(mesh: Mesh, tree, stacked: bool = False):
   """Places the host arrays of `tree` (an array, a tuple, a TrainBatch) on the devices, each
-  split along its first axis. With several processes, each holds the whole batch and
-  transfers only its own slice."""
-  sharding = batch_sharded(mesh)
+  split along its first axis (its second when `stacked`: a stack of batches). With several
+  processes, each holds the whole batch and transfers only its own slice."""
+  sharding = stacked_batch_sharded(mesh) if stacked else batch_sharded(mesh)
   if jax.process_count() == 1:
     return jax.device_put(tree, sharding)
   return jax.tree_util.tree_map(lambda a: _global(a, sharding), tree)

@@ -68,6 +68,15 @@ def sampler_config(config: ml_collections.ConfigDict) -> SamplerConfig:
                        start=r.start)
 
 
+def row_chunk(negatives_chunk: int, mesh: Mesh) -> int:
+  """train.negatives_chunk resolved for the mesh's devices: -1 is 32 positions per loop step
+  on a CPU (whose gathers run at memory speed unless they stay in cache) and 0, every
+  position at once, on a GPU or TPU (where a loop of small steps would be launch-bound)."""
+  if negatives_chunk >= 0:
+    return negatives_chunk
+  return 32 if mesh.devices.flat[0].platform == "cpu" else 0
+
+
 def _generator_model(config: ml_collections.ConfigDict, num_items: int):
   """The backbone of a separate generator (weak-to-strong), or None."""
   r = config.rsir
@@ -89,10 +98,18 @@ def resolve(config: ml_collections.ConfigDict, split: LeaveOneOutSplit) -> Setup
     raise config_check.ConfigError(f"config.rsir.tau={config.rsir.tau}: exceeds the number "
                                    f"of items ({num_items})")
   t, e, buckets = config.train, config.eval, config.data.bucket_lengths
+  if t.loss == "sampled" and t.negatives in ("row", "row_pool"):
+    outside = num_items - config.model.max_len  # the fewest items a row can leave outside
+    if t.num_negatives > outside:
+      raise config_check.ConfigError(
+          f"config.train.num_negatives={t.num_negatives}: more than the {max(outside, 0)} "
+          f"items a row of model.max_len={config.model.max_len} can leave outside it "
+          f"({num_items} items; train.negatives={t.negatives!r})")
   optimizer = train_step.make_optimizer(t.lr, t.weight_decay, t.grad_clip)
   model = models.build(config.model, num_items)
   make_step = lambda m: train_step.make_train_step(m, optimizer, t.loss, t.num_negatives, mesh,
-                                                   t.negatives, t.dropout_warmup_epochs > 0)
+                                                   t.negatives, t.dropout_warmup_epochs > 0,
+                                                   row_chunk(t.negatives_chunk, mesh))
   eval_batches = {
       "valid": batching.make_eval_batches(split.valid_inputs, split.valid_targets,
                                           model.max_len, buckets, e.batch_size),

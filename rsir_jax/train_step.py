@@ -66,11 +66,13 @@ def init_state(model: Backbone, optimizer, key: jax.Array, params=None) -> dict:
 
 
 def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 256,
-                    mesh=None, negatives: str = "shared", dropout_warmup: bool = False):
+                    mesh=None, negatives: str = "shared", dropout_warmup: bool = False,
+                    row_chunk: int = 32):
   """Returns jitted `step(state, batch, base_key, norm=0, scale=1, dropout_scale=1) -> (state,
   loss)` for a TrainBatch; `scale` multiplies the optimizer's update (the learning-rate
   schedule's value, lr_scale()); with `dropout_warmup`, `dropout_scale` multiplies the model's
-  dropout rates (dropout_scale()).
+  dropout rates (dropout_scale()). `step.many` runs several steps in one call (see
+  `_many_steps`).
 
   `loss` is the mean over the batch's targets (the next-item loss alone: a backbone's
   auxiliary loss, see models/base.py, is added to the objective but not reported). The
@@ -81,8 +83,9 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
   The state argument is donated (updated in place). For prefix rows (`batch.last_only`, a
   static part of the batch) the loss scores each row's last position alone, so a
   full-softmax step costs one row of logits per row. With a `mesh` (see parallel.py) the
-  state is replicated and the batch split over its devices. `negatives` ("shared" | "row",
-  see losses.py) chooses the sampled-softmax negatives.
+  state is replicated and the batch split over its devices. `negatives` (losses.NEGATIVES)
+  chooses the sampled-softmax negatives; `row_chunk` how "row" ones are
+  computed (row_negatives.py; 0 = all positions at once).
   """
   if loss not in losses.LOSSES:
     raise ValueError(f"train.loss={loss!r} is not one of {losses.LOSSES}")
@@ -97,9 +100,10 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
       last_Bx1 = jnp.argmax(targets_BxL > 0, axis=1)[:, None]  # filler rows: 0, no target
       h_BxLxD = jnp.take_along_axis(h_BxLxD, last_Bx1[..., None], axis=1)  # L is now 1
       targets_BxL = jnp.take_along_axis(targets_BxL, last_Bx1, axis=1)
-    rows_BxR = batch.inputs_BxL if negatives == "row" else None  # the whole row's input
     mean = losses.next_item_loss(loss, h_BxLxD, targets_BxL, model.item_table(params),
-                                 negatives_key, num_negatives, rows_BxR)
+                                 negatives_key, num_negatives, negatives,
+                                 rows_BxR=batch.inputs_BxL,  # the whole row's input
+                                 row_chunk=row_chunk)
     weight = jnp.where(norm > 0, jnp.sum(targets_BxL > 0) / jnp.maximum(norm, 1e-9), 1.0)
     objective = mean * weight
     if model.has_auxiliary_loss:  # e.g. CL4SRec's contrastive loss, on the rows' inputs
@@ -118,15 +122,43 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     params = optax.apply_updates(state["params"], updates)
     return {"params": params, "opt_state": opt_state, "step": state["step"] + 1}, value
 
+  def many(state, batches: TrainBatch, base_key, norm, scales_K, drop_scales_K, valid_K,
+           loss_sum):
+    def body(carry, x):
+      state, loss_sum = carry
+      batch, scale, drop_scale, valid = x
+      def run(state, loss_sum):
+        state, value = step(state, batch, base_key, norm, scale, drop_scale)
+        return state, loss_sum + value
+      return jax.lax.cond(valid, run, lambda *carry: carry, state, loss_sum), None
+    (state, loss_sum), _ = jax.lax.scan(body, (state, loss_sum),
+                                        (batches, scales_K, drop_scales_K, valid_K))
+    return state, loss_sum
+
   if mesh is None:
     jitted = jax.jit(step, donate_argnums=(0,))
+    jitted_many = jax.jit(many, donate_argnums=(0,))
   else:
     rep, data = parallel.replicated(mesh), parallel.batch_sharded(mesh)
     jitted = jax.jit(step, in_shardings=(rep, data, rep, rep, rep, rep),
                      out_shardings=(rep, rep), donate_argnums=(0,))
+    stacked = parallel.stacked_batch_sharded(mesh)
+    jitted_many = jax.jit(many, in_shardings=(rep, stacked, rep, rep, rep, rep, rep, rep),
+                          out_shardings=(rep, rep), donate_argnums=(0,))
+  f32 = lambda x: jnp.asarray(x, jnp.float32)
+
   def call(state, batch: TrainBatch, base_key, norm=0.0, scale=1.0, dropout_scale=1.0):
-    f32 = lambda x: jnp.asarray(x, jnp.float32)
     return jitted(state, batch, base_key, f32(norm), f32(scale), f32(dropout_scale))
 
+  def call_many(state, batches: TrainBatch, base_key, norm, scales_K, dropout_scales_K,
+                valid_K, loss_sum):
+    """Steps over `batches` (a TrainBatch whose arrays are stacked (K, B, L)) in one call:
+    step k runs where valid_K[k] (and is skipped, leaving the state as it is, elsewhere) with
+    scales_K[k] and dropout_scales_K[k]; returns (state, loss_sum + the steps' losses, added
+    in order), so that K steps give bit for bit what K calls of `step` give."""
+    return jitted_many(state, batches, base_key, f32(norm), f32(scales_K),
+                       f32(dropout_scales_K), jnp.asarray(valid_K, bool), f32(loss_sum))
+
   call.lower = jitted.lower  # ahead-of-time lowering, e.g. for XLA's cost analysis
+  call.many = call_many
   return call

@@ -111,6 +111,22 @@ class _Run:
           "Lower train.lr or set train.grad_clip.")
 
 
+def _steps_in_call(plan, i: int, step: int, tc) -> int:
+  """How many batches from plan[i] one call runs: up to train.steps_per_call consecutive
+  batches of one bucket (one shape), ending where a log line, a checkpoint or the
+  stop_after_steps crash is due, so that these happen after the same steps as one step per
+  call would have them."""
+  n = 1
+  while (n < tc.steps_per_call and i + n < len(plan) and plan[i + n][0] == plan[i][0]):
+    n += 1
+  for every in (tc.log_every_steps, tc.checkpoint_every_steps):
+    if every:
+      n = min(n, every - step % every)
+  if tc.stop_after_steps:
+    n = min(n, max(tc.stop_after_steps - step, 1))
+  return n
+
+
 def _train_epoch(setup: Setup, run: _Run, buckets: batching.TrainBuckets) -> tuple[float, float]:
   """Runs the rest of the current epoch (from the checkpointed batch); returns (mean loss,
   seconds)."""
@@ -122,21 +138,36 @@ def _train_epoch(setup: Setup, run: _Run, buckets: batching.TrainBuckets) -> tup
   t0 = time.perf_counter()
   loss_sum, loss_batches = jnp.asarray(meta["loss_sum"], jnp.float32), meta["loss_batches"]
   step = int(run.state["step"])  # a host-side copy, so the loop never waits on the device
-  for i in range(meta["batch_in_epoch"], len(plan)):
-    batch = batching.gather_batch(buckets, *plan[i], tc.batch_size)
-    batch = parallel.shard_batch(setup.mesh, batch)
-    scale = meta.get("lr_factor", 1.0) * train_step.lr_scale(
-        epoch + i / len(plan), tc.lr_schedule, tc.warmup_epochs, tc.max_epochs)
-    drop = train_step.dropout_scale(epoch + i / len(plan), tc.dropout_warmup_epochs)
-    run.state, loss = setup.train_step(run.state, batch, setup.keys.train, norm, scale, drop)
-    parallel.settle(setup.mesh, loss)
-    loss_sum, loss_batches, step = loss_sum + loss, loss_batches + 1, step + 1
+  i = meta["batch_in_epoch"]
+  while i < len(plan):
+    n = _steps_in_call(plan, i, step, tc)
+    when = [epoch + (i + k) / len(plan) for k in range(n)]
+    scales = [meta.get("lr_factor", 1.0) * train_step.lr_scale(
+        w, tc.lr_schedule, tc.warmup_epochs, tc.max_epochs) for w in when]
+    drops = [train_step.dropout_scale(w, tc.dropout_warmup_epochs) for w in when]
+    if tc.steps_per_call == 1:
+      batch = parallel.shard_batch(setup.mesh, batching.gather_batch(buckets, *plan[i],
+                                                                     tc.batch_size))
+      run.state, loss = setup.train_step(run.state, batch, setup.keys.train, norm, scales[0],
+                                         drops[0])
+      loss_sum = loss_sum + loss
+    else:  # always steps_per_call slots (one compiled shape per bucket); unused ones skipped
+      pad = tc.steps_per_call - n
+      batches = batching.stack_batches(
+          [batching.gather_batch(buckets, *plan[i + min(k, n - 1)], tc.batch_size)
+           for k in range(tc.steps_per_call)])
+      run.state, loss_sum = setup.train_step.many(
+          run.state, parallel.shard_batch(setup.mesh, batches, stacked=True),
+          setup.keys.train, norm, scales + [1.0] * pad, drops + [1.0] * pad,
+          [True] * n + [False] * pad, loss_sum)
+    parallel.settle(setup.mesh, loss_sum)
+    i, loss_batches, step = i + n, loss_batches + n, step + n
     if tc.log_every_steps and step % tc.log_every_steps == 0:
-      log.info("epoch %d step %d [%d/%d] loss %.4f", epoch, step, i + 1, len(plan),
+      log.info("epoch %d step %d [%d/%d] loss %.4f", epoch, step, i, len(plan),
                float(loss_sum) / loss_batches)
-    if tc.checkpoint_every_steps and step % tc.checkpoint_every_steps == 0 and i + 1 < len(plan):
+    if tc.checkpoint_every_steps and step % tc.checkpoint_every_steps == 0 and i < len(plan):
       run.check_finite(float(loss_sum), epoch, step)
-      run.save({**meta, "batch_in_epoch": i + 1, "loss_sum": float(loss_sum),
+      run.save({**meta, "batch_in_epoch": i, "loss_sum": float(loss_sum),
                 "loss_batches": loss_batches,
                 "elapsed_s": meta["elapsed_s"] + time.perf_counter() - t0})
     if tc.stop_after_steps and step >= tc.stop_after_steps:

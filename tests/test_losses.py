@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rsir_jax import losses
+from rsir_jax import losses, row_negatives
 
 B, L, D, V = 3, 4, 8, 20
 
@@ -83,8 +83,8 @@ def test_row_negatives_are_uniform_over_the_items_outside_the_row():
   the row included), every other item about equally often."""
   V = 30
   rows = np.array([[3, 7, 7, 12, 0, 0], [1, 2, 3, 4, 5, 30], [0, 0, 0, 0, 0, 0]], np.int32)
-  draws = np.asarray(losses.negatives_outside_rows(jax.random.key(0), jnp.asarray(rows), V,
-                                                   (40, 250)))
+  draws = np.asarray(row_negatives.position_negatives(jax.random.key(0), jnp.asarray(rows), V,
+                                                      40, 250))
   assert draws.shape == (3, 40, 250)
   for row, got in zip(rows, draws):
     allowed = sorted(set(range(1, V + 1)) - set(row.tolist()))
@@ -94,12 +94,15 @@ def test_row_negatives_are_uniform_over_the_items_outside_the_row():
     assert np.all(np.abs(counts[allowed] - expected) < 5 * np.sqrt(expected))
 
 
-def test_sampled_softmax_with_row_negatives(inputs):
-  """Per-position negatives from outside the row's input, against numpy on the same draw."""
+@pytest.mark.parametrize("chunk", [0, 1, 5, 32])
+def test_sampled_softmax_with_row_negatives(inputs, chunk):
+  """Per-position negatives from outside the row's input, against numpy on the same draw,
+  computed at once (chunk 0) or by the packed loop (a chunk of 1, one that splits the 10
+  targets unevenly, one larger than the batch)."""
   h, table, targets = inputs
   rows = np.array([[1, 2, 3, 0], [4, 4, 5, 6], [7, 8, 9, 10]], np.int32)
   key, n = jax.random.key(6), 12
-  negatives = np.asarray(losses.negatives_outside_rows(key, jnp.asarray(rows), V, (L, n)))
+  negatives = np.asarray(row_negatives.position_negatives(key, jnp.asarray(rows), V, L, n))
   want = []
   for b in range(B):
     assert not set(negatives[b].ravel()) & set(rows[b].tolist())
@@ -110,5 +113,63 @@ def test_sampled_softmax_with_row_negatives(inputs):
         neg = [table[j] @ h[b, l] for j in negatives[b, l] if j != t]
         want.append(_logsumexp(np.array([pos] + neg, np.float64)) - pos)
   got = losses.sampled_softmax(jnp.asarray(h), jnp.asarray(targets), jnp.asarray(table), key, n,
-                               jnp.asarray(rows))
+                               "row", jnp.asarray(rows), row_chunk=chunk)
   assert float(got) == pytest.approx(np.mean(want), rel=1e-5)
+
+
+def test_row_negatives_packed_loop_has_the_gradients_of_the_plain_computation(inputs):
+  """The packed loop's hand-written backward pass against autodiff of the at-once version
+  (same draws), for the hidden states and the item table, under jit."""
+  h, table, targets = map(jnp.asarray, inputs)
+  rows = jnp.asarray(np.array([[1, 2, 3, 0], [4, 4, 5, 6], [7, 8, 9, 10]], np.int32))
+  key = jax.random.key(3)
+
+  def grads(chunk):
+    loss = lambda h, t: 2.5 * losses.sampled_softmax(h, targets, t, key, 30, "row", rows, chunk)
+    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))(h, table)
+
+  (want, (dh_want, dt_want)), (got, (dh_got, dt_got)) = grads(0), grads(3)
+  assert float(got) == pytest.approx(float(want), rel=1e-6)
+  np.testing.assert_allclose(dh_got, dh_want, rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(dt_got, dt_want, rtol=1e-5, atol=1e-7)
+  assert float(jnp.abs(dt_got[0]).max()) == 0.0  # padding is never a candidate
+
+
+def test_sampled_softmax_with_row_pool_negatives(inputs):
+  """Each row's negatives: the first n pool draws outside its input, shared by its
+  positions; against numpy on the same pool."""
+  h, table, targets = inputs
+  rows = np.array([[1, 2, 3, 0], [4, 4, 5, 6], [7, 8, 9, 10]], np.int32)
+  key, n = jax.random.key(8), 12
+  pool, taken = map(np.asarray, row_negatives.pool_negatives(key, jnp.asarray(rows), V, n))
+  want = []
+  for b in range(B):
+    negatives = [j for j in pool if j not in rows[b]][:n]
+    assert len(negatives) == n and taken[b].sum() == n
+    np.testing.assert_array_equal(pool[taken[b]], negatives)
+    for l in range(L):
+      t = targets[b, l]
+      if t:
+        pos = table[t] @ h[b, l]
+        neg = [table[j] @ h[b, l] for j in negatives if j != t]
+        want.append(_logsumexp(np.array([pos] + neg, np.float64)) - pos)
+  got = losses.sampled_softmax(jnp.asarray(h), jnp.asarray(targets), jnp.asarray(table), key, n,
+                               "row_pool", jnp.asarray(rows))
+  assert float(got) == pytest.approx(np.mean(want), rel=1e-5)
+
+
+def test_row_pool_negatives_are_uniform_over_the_items_outside_the_row():
+  """Over many pools, each row's negatives cover exactly the items outside it, about
+  equally often (the filtered pool is uniform over them)."""
+  V, n = 30, 50
+  rows = jnp.asarray(np.array([[3, 7, 7, 12, 0, 0], [1, 2, 3, 4, 5, 30]], np.int32))
+  draw = jax.jit(jax.vmap(lambda k: row_negatives.pool_negatives(k, rows, V, n)))
+  pools, taken = map(np.asarray, draw(jax.random.split(jax.random.key(0), 400)))
+  for b, row in enumerate(np.asarray(rows)):
+    got = np.concatenate([p[t[b]] for p, t in zip(pools, taken)])
+    assert len(got) == 400 * n
+    allowed = sorted(set(range(1, V + 1)) - set(row.tolist()))
+    counts = np.bincount(got, minlength=V + 1)
+    assert set(np.flatnonzero(counts)) == set(allowed)
+    expected = got.size / len(allowed)
+    assert np.all(np.abs(counts[allowed] - expected) < 5 * np.sqrt(expected))

@@ -170,3 +170,42 @@ def test_prefix_rows_train_the_same_targets_as_sequence_rows(tiny_data, loss):
     assert batch.last_only == prefix_rows
     values.append(float(setup.train_step(_fresh_state(setup), batch, jax.random.key(1))[1]))
   assert values[0] == pytest.approx(values[1], rel=1e-5)
+
+
+@pytest.mark.parametrize("train", [
+    dict(),  # bucketed: runs of one shape are cut where the shuffled order changes bucket
+    dict(loss="sampled", negatives="row", num_negatives=8, lr_schedule="cosine",
+         warmup_epochs=0.5, rng="rbg", dropout_warmup_epochs=1.5, checkpoint_every_steps=3),
+])
+def test_several_steps_per_call_are_bit_identical_to_one(tiny_data, tmp_path, train):
+  """train.steps_per_call = 4 (a lax.scan over up to 4 batches of one shape, unused slots
+  skipped) gives the same params, losses and metrics, bit for bit, as one step per call; so
+  does a run that stops in the middle of an epoch and resumes with it."""
+  one = _fit(_config(**train), tmp_path / "one", tiny_data)
+  many = _fit(_config(**train, steps_per_call=4), tmp_path / "many", tiny_data)
+  assert many["valid"] == one["valid"] and many["test"] == one["test"]
+  loss = lambda d: [json.loads(l)["loss"] for l in open(d / "metrics.jsonl")]
+  assert loss(tmp_path / "many") == loss(tmp_path / "one")
+  params = lambda d: trainer.restore_best(tiny.resolve(_config(**train), tiny_data), str(d)).params
+  same = jax.tree_util.tree_map(lambda a, b: bool(np.array_equal(a, b)),
+                                params(tmp_path / "one"), params(tmp_path / "many"))
+  assert all(jax.tree_util.tree_leaves(same))
+  cut = {**train, "steps_per_call": 4, "checkpoint_every_steps": 3}
+  with pytest.raises(trainer.Interrupted):
+    _fit(_config(**cut, stop_after_steps=7), tmp_path / "cut", tiny_data)
+  assert _fit(_config(**cut), tmp_path / "cut", tiny_data)["valid"] == one["valid"]
+
+
+def test_steps_per_call_run_whole_runs_of_one_bucket_and_stop_for_checkpoints():
+  """The trainer's grouping: consecutive batches of one bucket, at most steps_per_call, and
+  never past a step where a log line, a checkpoint or the test crash is due."""
+  plan = [(0, None)] * 5 + [(1, None)] * 2 + [(0, None)]
+  tc = lambda **kw: type("T", (), {"steps_per_call": 4, "log_every_steps": 0,
+                                   "checkpoint_every_steps": 0, "stop_after_steps": 0, **kw})
+  assert trainer._steps_in_call(plan, 0, 0, tc()) == 4
+  assert trainer._steps_in_call(plan, 4, 4, tc()) == 1  # the bucket changes after it
+  assert trainer._steps_in_call(plan, 5, 5, tc()) == 2
+  assert trainer._steps_in_call(plan, 7, 7, tc()) == 1  # the epoch's last batch
+  assert trainer._steps_in_call(plan, 0, 10, tc(checkpoint_every_steps=12)) == 2
+  assert trainer._steps_in_call(plan, 0, 10, tc(log_every_steps=3)) == 2
+  assert trainer._steps_in_call(plan, 0, 10, tc(stop_after_steps=11)) == 1
