@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The paper's Table 2 as one background queue on this machine's CPU, in order of priority:
+# each part is a sweep selection that resumes from its folder (a finished point is skipped),
+# so rerunning this script after a stop, a crash or on a fresh clone picks up where the
+# committed result files leave off. After each part the result files (JSON, CSV, Markdown,
+# PNG; never checkpoints) are copied to SYNC_TO, a checkout where they are committed.
+#
+#   nohup bash scripts/table2_queue.sh [SYNC_TO] > table2_queue.log 2>&1 &
+#
+# Parts: per seed, Sports and Beauty with the check (rounds 0-3) and without it (m = 5, until
+# the 20x growth cap), Beauty's round 0 under the cheap negatives rule (row_pool) beside the
+# exact one, the nofid_real arm on Sports for two seeds; then the README headline's runs.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+SYNC_TO="${1:-}"
+
+sync_results() {
+  [ -n "$SYNC_TO" ] || return 0
+  for dir in runs/rsir_paper_sports runs/rsir_paper_beauty runs/sasrec_beauty \
+             runs/sasrec_beauty_recbole; do
+    [ -d "$dir" ] || continue
+    (find "$dir" -path '*/checkpoints' -prune -o -path '*/chunks' -prune -o -type f \
+       \( -name '*.json' -o -name '*.jsonl' -o -name '*.csv' -o -name '*.md' -o -name '*.png' \) \
+       -print0 | xargs -0 -r cp --parents -t "$SYNC_TO")
+  done
+}
+
+part() {  # config, sweep_only filter, workdir
+  echo "=== $(date -u +%FT%TZ) $1 --sweep_only='$2'"
+  python launch.py --config="$1" --sweep=config --sweep_only="$2" --workdir="$3"
+  echo "=== $(date -u +%FT%TZ) exit $? after $1 --sweep_only='$2'"
+  sync_results
+}
+
+S=configs/rsir_paper_sports.py; SW=runs/rsir_paper_sports
+B=configs/rsir_paper_beauty.py; BW=runs/rsir_paper_beauty
+CHECK='rsir.fidelity=True;train.negatives=row'
+NOFID='rsir.fidelity=False;rsir.sources=all'
+for seed in 2023 0 1; do
+  part "$B" "seed=$seed;$CHECK" "$BW"
+  part "$S" "seed=$seed;$CHECK" "$SW"
+  part "$S" "seed=$seed;$NOFID" "$SW"
+  part "$B" "seed=$seed;$NOFID" "$BW"
+done
+part "$B" "train.negatives=row_pool" "$BW"
+part "$S" "seed=2023,0;rsir.fidelity=False;rsir.sources=real" "$SW"
+# The README headline, so that the front door regenerates from the repository.
+python launch.py --config=configs/sasrec_beauty.py --sweep=config --workdir=runs/sasrec_beauty
+python launch.py --config=configs/sasrec_beauty.py:recbole --sweep=config \
+  --workdir=runs/sasrec_beauty_recbole
+sync_results
+echo "=== $(date -u +%FT%TZ) queue done"
