@@ -1,10 +1,10 @@
 """Generation throughput on a sample of sources: trajectories/s with and without the
 key/value cache (all trajectories advancing together, slots = 0) and with slot refilling
 (fewer slots, each taking the next source as its trajectory stops); then the wall time of one
-full round of generation with the run's chunk_size and slots.
+full round of generation with the run's chunk_size and slots (compiling included, then warm).
 
   python -m benchmarks.bench_sampler --workdir=runs/<a finished baseline run> [--m=5]
-      [--tau=20 --slots=256,1024 --chunk_size=16384 --full_round_slots=2048]
+      [--tau=20 --slots=32,256 --chunk_size=16384 --full_round_slots=32]
       [--out=runs/bench/sampler_tau20.json]
 
 The model is the best checkpoint of a finished baseline run (its config.json is read back),
@@ -33,7 +33,7 @@ _TAU = flags.DEFINE_integer("tau", 5, "Rank threshold.")
 _P = flags.DEFINE_float("p", 0.5, "Exploitation probability.")
 _SAMPLE = flags.DEFINE_integer("sample_sources", 1024, "Sources for the cached/uncached comparison.")
 _CHUNK = flags.DEFINE_integer("chunk_size", 0, "Trajectories per call (0: the run's rsir.chunk_size).")
-_SLOTS = flags.DEFINE_list("slots", ["256", "512", "1024", "2048"],
+_SLOTS = flags.DEFINE_list("slots", ["32", "256", "1024"],
                            "Slot settings compared on the sample (against all at once).")
 _FULL_SLOTS = flags.DEFINE_integer("full_round_slots", None, "Slots for the full round "
                                    "(default: the run's rsir.slots).")
@@ -46,6 +46,15 @@ def _timed(fn):
   return out, time.perf_counter() - t0
 
 
+def _matmul_rate(n: int = 2048, repeats: int = 5) -> float:
+  """This machine's float32 matmul rate now (FLOP/s of an n x n x n product, the best of
+  `repeats`): the reference for the scoring work's share."""
+  a_NxN = jax.random.normal(jax.random.key(0), (n, n))
+  product = jax.jit(lambda a: a @ a)
+  jax.block_until_ready(product(a_NxN))
+  return 2 * n ** 3 / min(_timed(lambda: product(a_NxN))[1] for _ in range(repeats))
+
+
 def main(argv):
   del argv
   logs.show_progress()
@@ -55,6 +64,7 @@ def main(argv):
   full_slots = config.rsir.slots if _FULL_SLOTS.value is None else _FULL_SLOTS.value
   split, _ = load_split(config.data)
   setup = setup_lib.resolve(config, split)
+  full_slots = setup_lib.generation_slots(full_slots, setup.mesh)
   train_dir = _WORKDIR.value
   if os.path.isdir(os.path.join(train_dir, "round_0")):
     train_dir = os.path.join(train_dir, "round_0", "train")  # an RSIR run
@@ -84,16 +94,26 @@ def main(argv):
                      "seconds": seconds, "per_s": len(out.lengths) / seconds,
                      "speed_vs_all_at_once": reference[0] / seconds, "same_trajectories": same})
 
-  out, seconds = _timed(lambda: generation.generate_round(
-      params, model, sampling, split.train, _M.value, key, chunk, slots=full_slots))
-  print(f"full round (chunk {chunk}, slots {full_slots}, compiling included): "
-        f"{len(split.train)} sources x m={_M.value} = {len(out.lengths)} trajectories in "
-        f"{seconds:.1f}s ({len(out.lengths) / seconds:.0f}/s), "
-        f"mean length {np.mean(out.lengths):.2f}")
-  out_rows.append({"tau": sampling.tau, "setting": f"full round, slots={full_slots}",
-                   "trajectories": len(out.lengths), "seconds": seconds,
-                   "per_s": len(out.lengths) / seconds,
-                   "mean_length": float(np.mean(out.lengths))})
+  reference = _matmul_rate()
+  print(f"reference: a 2048^3 float32 matmul runs at {reference / 1e9:.0f} GFLOP/s here now")
+  full_round = lambda: generation.generate_round(
+      params, model, sampling, split.train, _M.value, key, chunk, slots=full_slots)
+  for when in ("compiling included", "warm"):  # a run's first round, then any later one
+    out, seconds = _timed(full_round)
+    # A trajectory of n items took n loop steps (the start is placed, each step judges one
+    # context and extends it or stops), each scoring the whole catalogue: the work.
+    steps = int(np.sum(out.lengths))
+    share = 2 * steps * model.dim * (model.num_items + 1) / seconds / reference
+    print(f"full round (chunk {chunk}, slots {full_slots}, {when}): "
+          f"{len(split.train)} sources x m={_M.value} = {len(out.lengths)} trajectories in "
+          f"{seconds:.1f}s ({len(out.lengths) / seconds:.0f}/s), "
+          f"mean length {np.mean(out.lengths):.2f}; its scoring ran at {share:.0%} of the "
+          "reference matmul rate")
+    out_rows.append({"tau": sampling.tau, "setting": f"full round, slots={full_slots}, {when}",
+                     "trajectories": len(out.lengths), "seconds": seconds,
+                     "per_s": len(out.lengths) / seconds,
+                     "mean_length": float(np.mean(out.lengths)), "scoring_steps": steps,
+                     "reference_flops_per_s": reference, "share_of_reference": share})
   write_rows(_OUT.value, out_rows)
 
 

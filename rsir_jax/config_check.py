@@ -129,9 +129,11 @@ def validate(c: ml_collections.ConfigDict) -> None:
 def _validate_rsir(c: ml_collections.ConfigDict) -> None:
   r = c.rsir
   for field in ("rsir.rounds", "rsir.max_len", "rsir.generator_dim", "rsir.generator_layers",
-                "rsir.top_k", "rsir.slots"):
+                "rsir.top_k"):
     _require(isinstance(_get(c, field), int) and _get(c, field) >= 0, field, _get(c, field),
              "must be an integer >= 0")
+  _require(isinstance(r.slots, int) and r.slots >= -1, "rsir.slots", r.slots,
+           "must be an integer >= -1 (-1: by device, 0: a whole chunk at once)")
   for field in ("rsir.m", "rsir.tau", "rsir.min_len", "rsir.chunk_size"):
     _positive_int(c, field)
   _require(0.0 <= r.p <= 1.0, "rsir.p", r.p, "must be in [0, 1]")
@@ -206,7 +208,8 @@ def _peak_bytes(c: ml_collections.ConfigDict, num_items: int, num_devices: int) 
   sizes = {"train.batch_size": 4 * (3 * scored * per_target + model.activation_floats(rows, L)),
            "eval.batch_size": 4 * 3 * -(-c.eval.batch_size // num_devices) * (V + L * D)}
   if r.rounds:
-    in_flight = -(-(r.slots or r.chunk_size) // num_devices)
+    slots = r.slots if r.slots >= 0 else min(r.chunk_size, 4096)  # -1: at most setup's GPU value
+    in_flight = -(-(slots or r.chunk_size) // num_devices)
     cache = _floats(jax.eval_shape(lambda: model.empty_cache(r.max_len or L)))
     field = "rsir.slots" if r.slots else "rsir.chunk_size"  # slots = 0: a chunk at once
     sizes[field] = 4 * (4 * in_flight * (V + cache) + r.chunk_size * L)

@@ -85,7 +85,8 @@ Fields (all overridable from the command line, e.g. `--config.train.loss=bce`):
                         ensemble of rounds wants, eval.ensemble_rounds), chunk_size (trajectories per compiled
                         generation call, the unit a resumed generation restarts from), slots
                         (trajectories advanced together within a call; a slot refills as its
-                        trajectory stops; 0 = chunk_size; does not change the result),
+                        trajectory stops; 0 = chunk_size; -1 = 32 on a CPU, 4096 on a GPU or
+                        TPU, setup.generation_slots; does not change the result),
                         sources (all: every row of D_k, the paper's rule, so synthetic rows are
                         extended again; real: the real training rows only, which keeps
                         the loop anchored to real users; docs/results.md compares them),
@@ -231,7 +232,7 @@ def get_base_config() -> ml_collections.ConfigDict:
   c.rsir.finetune = False
   c.rsir.reseed_rounds = False
   c.rsir.chunk_size = 16384
-  c.rsir.slots = 256
+  c.rsir.slots = -1
   c.rsir.sources = "all"
   c.rsir.dedup = "all"
   c.rsir.targets = "row"

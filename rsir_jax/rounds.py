@@ -27,7 +27,7 @@ from rsir_jax.data.load import Data
 from rsir_jax.files import read_json
 from rsir_jax.provenance import provenance
 from rsir_jax.round_files import RoundFiles
-from rsir_jax.setup import Setup
+from rsir_jax.setup import Setup, generation_slots
 
 log = logging.getLogger(__name__)
 
@@ -205,7 +205,8 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
     out = generation.generate_round(
         params, model, sampling, sources, r.m,
         jax.random.fold_in(setup.keys.generate, k), r.chunk_size, files.dir(k, "generation"),
-        mesh=setup.mesh, slots=r.slots, writer=setup.writer)
+        mesh=setup.mesh, slots=generation_slots(r.slots, setup.mesh),
+        writer=setup.writer)
   else:
     table = model.item_table(params) if r.generator == "insert" else None
     out = heuristics.generate_round(

@@ -1,8 +1,10 @@
 """Trajectory generation with fidelity control (DESIGN.md §1.1), and the fidelity scorer.
 
-One piece of code, `_step`, advances one trajectory by one position: it scores the catalogue
-given the trajectory so far, checks fidelity (does some not-yet-used real item of the source
-still rank within the top tau?), then appends an item (chosen, or forced) and decodes it.
+One piece of code, `_step`, advances one trajectory by one position: it decodes the newest
+item, scores the catalogue given the trajectory so far, checks fidelity (does some
+not-yet-used real item of the source still rank within the top tau?), then appends an item
+(chosen, or forced), which the next step decodes. A trajectory starts with its first forced
+item in place, so no step is spent on a start that is never judged.
   * `generate` vmaps `_step` over a batch of trajectory slots inside a `lax.while_loop`; a slot
     whose trajectory stops takes the next waiting source, and the loop ends when every source
     is done: all shapes fixed, compiled once per batch shape.
@@ -62,10 +64,10 @@ class SamplerConfig:
 class Trajectory(NamedTuple):
   """State of one trajectory (a batch of them under vmap)."""
   items: jax.Array        # (L,) the trajectory, right-padded with 0
-  length: jax.Array       # () number of items
+  length: jax.Array       # () number of items (>= 1: the start is placed at once)
   reason: jax.Array       # () RUNNING or why it stopped
-  hidden: jax.Array       # (D,) model state after the last item
-  cache: list             # the backbone's decoding state (SASRec: per block {"k", "v"})
+  cache: list             # the backbone's decoding state of items[:length - 1] (SASRec: per
+                          # block {"k", "v"}); the newest item is decoded by the next step
   source: jax.Array       # (S,) the source's real items, right-padded with 0
   forced: jax.Array       # (L,) items to take instead of choosing, for positions < num_forced
   num_forced: jax.Array   # ()
@@ -84,9 +86,10 @@ class Rollouts(NamedTuple):
 
 
 def _init(model: Backbone, sampling: SamplerConfig, source_S, forced_L, num_forced):
+  """A trajectory holding its first forced item (num_forced >= 1), not yet decoded."""
   L = sampling.max_len
-  return Trajectory(items=jnp.zeros((L,), jnp.int32), length=jnp.zeros((), jnp.int32),
-                    reason=jnp.zeros((), jnp.int32), hidden=jnp.zeros((model.dim,)),
+  return Trajectory(items=jnp.zeros((L,), jnp.int32).at[0].set(forced_L[0]),
+                    length=jnp.ones((), jnp.int32), reason=jnp.zeros((), jnp.int32),
                     cache=model.empty_cache(L), source=source_S, forced=forced_L,
                     num_forced=num_forced, checks_passed=jnp.zeros((), jnp.int32))
 
@@ -101,7 +104,19 @@ def fidelity_check(scores_V, remaining_scores_S, tau: int):
   CPU sorts: 13 s against 0.16 s for 4096 trajectories x 12,101 items.)
   """
   best_S = jnp.max(remaining_scores_S)
-  return (jnp.sum(scores_V > best_S) < tau) & (best_S > -jnp.inf)
+  # Counted in float32 (exact below 2**24 items): XLA:CPU sums booleans as int32 several
+  # times slower.
+  above = jnp.sum((scores_V > best_S).astype(jnp.float32))
+  return (above < tau) & (best_S > -jnp.inf)
+
+
+def first_argmax(x_V):
+  """jnp.argmax (the first index of the largest value) as a max and a min: a third of its
+  time on a CPU, where argmax is a paired (value, index) reduction. Exact below 2**24
+  entries (the index is carried in float32)."""
+  index_V = jnp.arange(x_V.shape[-1], dtype=jnp.float32)
+  top = jnp.max(x_V, axis=-1, keepdims=True)
+  return jnp.min(jnp.where(x_V == top, index_V, jnp.inf), axis=-1).astype(jnp.int32)
 
 
 def _choose(sampling: SamplerConfig, key, unused_scores_V, source_S, source_scores_S):
@@ -111,7 +126,7 @@ def _choose(sampling: SamplerConfig, key, unused_scores_V, source_S, source_scor
   exploit = jax.random.bernoulli(k_coin, sampling.p_exploit)
   if sampling.choice == "greedy":
     from_source = source_S[jnp.argmax(source_scores_S)]
-    from_all = jnp.argmax(unused_scores_V)
+    from_all = first_argmax(unused_scores_V)
   else:
     from_source = source_S[jax.random.categorical(k_src, source_scores_S / sampling.temperature)]
     if sampling.top_k:
@@ -126,13 +141,21 @@ def _step(model: Backbone, sampling: SamplerConfig, params, traj: Trajectory, ke
           stop_on_failure: bool = True):
   """Advances one trajectory by one position. Returns (trajectory, check passed, source
   exhausted), the last two about the context before this step's item."""
-  n = traj.length
+  n = traj.length  # >= 1; items[n - 1] is decoded now
+  if sampling.use_cache:
+    hidden, cache = model.decode(params, traj.items[n - 1], n - 1, traj.cache)
+  else:
+    hidden, cache = model.encode(params, traj.items[None])[0, n - 1], traj.cache
   is_forced = n < traj.num_forced
-  scores_V = model.score_all(params, traj.hidden)            # column 0 is -inf
-  unused_scores_V = scores_V.at[traj.items].set(-jnp.inf)    # items 0-padded: no harm
-  source_scores_S = unused_scores_V[traj.source]             # -inf: used or padding
+  scores_V = model.score_all(params, hidden)                 # column 0 is -inf
+  # The source's unused items, by comparing it with the trajectory (S x L ids), not by
+  # reading the masked scores: the check then reads scores_V before the mask is written
+  # into it, and XLA writes it in place instead of copying the (slots, V) scores first.
+  used_S = jnp.any(traj.source[:, None] == traj.items[None, :], axis=1)  # padding: used
+  source_scores_S = jnp.where(used_S, -jnp.inf, scores_V[traj.source])  # -inf: used, padding
   remaining_S = source_scores_S > -jnp.inf
   passed = fidelity_check(scores_V, source_scores_S, sampling.tau)
+  unused_scores_V = scores_V.at[traj.items].set(-jnp.inf)    # items 0-padded: no harm
   passed = passed | (not sampling.fidelity)
   exhausted = ~jnp.any(remaining_S)
 
@@ -151,13 +174,9 @@ def _step(model: Backbone, sampling: SamplerConfig, params, traj: Trajectory, ke
   item = jnp.where(is_forced, traj.forced[jnp.minimum(n, sampling.max_len - 1)], chosen)
   pos = jnp.minimum(n, sampling.max_len - 1)
   items = jnp.where(go, traj.items.at[pos].set(item), traj.items)
-  if sampling.use_cache:
-    hidden, cache = model.decode(params, item, pos, traj.cache)
-  else:
-    hidden = model.encode(params, items[None])[0, pos]
-    cache = traj.cache
-  keep = lambda new, old: jax.tree_util.tree_map(lambda a, b: jnp.where(go, a, b), new, old)
-  hidden, cache = keep((hidden, cache), (traj.hidden, traj.cache))
+  # A stopped trajectory's cache is not kept as it was (a copy of every slot's cache each
+  # step): nothing reads it again, since the slot's next trajectory starts at position 0 and
+  # decoding writes a position before any read of it (models/base.py).
   length = n + go.astype(jnp.int32)
   checks_passed = traj.checks_passed + (go & ~is_forced).astype(jnp.int32)
 
@@ -166,7 +185,7 @@ def _step(model: Backbone, sampling: SamplerConfig, params, traj: Trajectory, ke
     drop = (reason == FIDELITY) & (traj.reason == RUNNING) & (n > traj.num_forced)
     items = jnp.where(drop, items.at[n - 1].set(0), items)
     length = length - drop.astype(jnp.int32)
-  return traj._replace(items=items, length=length, reason=reason, hidden=hidden, cache=cache,
+  return traj._replace(items=items, length=length, reason=reason, cache=cache,
                        checks_passed=checks_passed), passed, exhausted
 
 
@@ -233,7 +252,7 @@ def generate(params, sources_NxS, key, first=0, count=None, *, model: Backbone,
 
   def body(carry):
     traj, src_B, next_src, out = carry
-    # Step t of a trajectory (its length before the step is t) uses key fold_in(key_i, t + 1).
+    # The step that extends a trajectory of t items uses key fold_in(key_i, t + 1).
     keys_B = jax.vmap(jax.random.fold_in)(traj_keys_N[jnp.maximum(src_B, 0)], traj.length + 1)
     traj = step(traj, keys_B)[0]
     done_B = (traj.reason != RUNNING) & (src_B >= 0)
@@ -277,8 +296,11 @@ def score_sequences(params, sources_BxS, candidates_BxL, *, model: Backbone,
     traj, passed_B, exhausted_B = step(traj, keys_B)
     return traj, (passed_B, exhausted_B)
 
-  # L + 1 steps: step t judges the context of t items, then appends item t (if any).
-  _, (passed_TxB, exhausted_TxB) = jax.lax.scan(body, traj, None, length=L + 1)
+  # L steps: step t - 1 judges the context of t items (t = 1 .. L), then appends item t.
+  _, (passed_TxB, exhausted_TxB) = jax.lax.scan(body, traj, None, length=L)
+  nothing_1xB = jnp.zeros((1, B), bool)  # no context of 0 items is judged
+  passed_TxB = jnp.concatenate([nothing_1xB, passed_TxB])
+  exhausted_TxB = jnp.concatenate([nothing_1xB, exhausted_TxB])
   t_T = jnp.arange(L + 1)
   judged_BxT = (t_T[None] >= 1) & (t_T[None] <= lengths_B[:, None])
   exhausted_BxT = exhausted_TxB.T & judged_BxT

@@ -119,10 +119,19 @@ class FlaxBackbone(Backbone):
 
 
 def kv_cache(num_layers: int, length: int, num_heads: int, dim: int) -> list[dict]:
-  """An attention backbone's empty decoding cache: per layer {"k", "v"} of zeros, shape
-  (length, H, D/H)."""
-  shape = (length, num_heads, dim // num_heads)
-  return [{"k": jnp.zeros(shape), "v": jnp.zeros(shape)} for _ in range(num_layers)]
+  """An attention backbone's empty decoding cache: per layer {"k": (H, D/H, length),
+  "v": (H, length, D/H)} of zeros, the layouts in which a query's two products read them
+  (XLA would otherwise transpose every slot's cache at every step)."""
+  K = dim // num_heads
+  return [{"k": jnp.zeros((num_heads, K, length)), "v": jnp.zeros((num_heads, length, K))}
+          for _ in range(num_layers)]
+
+
+def attend_cached(q_HxK, k_HxK, v_HxK, cache: dict, pos):
+  """Writes position `pos`'s key and value into a kv_cache layer and returns the attention
+  logits (H, T) of `q_HxK` over the cache's positions (unscaled, unmasked) and the cache."""
+  cache = {"k": cache["k"].at[:, :, pos].set(k_HxK), "v": cache["v"].at[:, pos].set(v_HxK)}
+  return jnp.einsum("hk,hkt->ht", q_HxK, cache["k"]), cache
 
 
 def count_params(params) -> int:

@@ -20,7 +20,7 @@ output item table is the input one (tied), as in SASRec.
 
 Item ids run 1..num_items (0 = padding); sequences are right-padded, and a real position
 only attends to earlier real positions, so padding needs no key mask. Decoding caches each
-layer's keys and values, (max_len, H, D/H), like SASRec; the bias needs no cache (it is a
+layer's keys and values (models/base.py kv_cache), like SASRec; the bias needs no cache (it is a
 function of the distance pos - s).
 """
 
@@ -32,7 +32,7 @@ import flax.linen as nn
 import jax.numpy as jnp
 import ml_collections
 
-from rsir_jax.models.base import FlaxBackbone, ScaledDropout, kv_cache
+from rsir_jax.models.base import FlaxBackbone, ScaledDropout, attend_cached, kv_cache
 
 _init = nn.initializers.normal(stddev=0.02)
 
@@ -85,15 +85,14 @@ class _Layer(nn.Module):
 
   def decode(self, x_D, cache, pos):
     """One position `pos` of one sequence (inference): writes its key and value into `cache`
-    ({"k", "v"}: (T, H, D/H)) and attends over positions 0..pos."""
+    (models/base.py kv_cache) and attends over positions 0..pos."""
     D = x_D.shape[-1]
     u_D, v_HxK, q_HxK, k_HxK = self._uvqk(x_D)
-    cache = {"k": cache["k"].at[pos].set(k_HxK), "v": cache["v"].at[pos].set(v_HxK)}
-    dist_T = pos - jnp.arange(cache["k"].shape[0])
-    logits_HxT = jnp.einsum("hk,thk->ht", q_HxK, cache["k"]) / jnp.sqrt(D // self.cfg.num_heads)
-    logits_HxT = logits_HxT + self._bias(dist_T)
+    logits_HxT, cache = attend_cached(q_HxK, k_HxK, v_HxK, cache, pos)
+    dist_T = pos - jnp.arange(logits_HxT.shape[1])
+    logits_HxT = logits_HxT / jnp.sqrt(D // self.cfg.num_heads) + self._bias(dist_T)
     attn_HxT = jnp.where(dist_T >= 0, nn.silu(logits_HxT), 0.0) / (pos + 1)
-    av_HxK = jnp.einsum("ht,thk->hk", attn_HxT, cache["v"])
+    av_HxK = jnp.einsum("ht,htk->hk", attn_HxT, cache["v"])
     return self._output(x_D, av_HxK.reshape(D), u_D, train=False), cache
 
 
@@ -165,8 +164,8 @@ class HSTU(FlaxBackbone):
     return self.num_layers * per_layer
 
   def empty_cache(self, length: int | None = None):
-    """Key/value cache of one sequence: per layer {"k", "v"} of zeros, shape
-    (length or max_len, H, D/H)."""
+    """Key/value cache of one sequence: per layer {"k", "v"} of zeros for length (default
+    max_len) positions (models/base.py kv_cache)."""
     return kv_cache(self.num_layers, length or self.max_len, self.num_heads, self.dim)
 
   def item_table(self, params):

@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from rsir_jax.models.base import FlaxBackbone, ScaledDropout, kv_cache
+from rsir_jax.models.base import FlaxBackbone, ScaledDropout, attend_cached, kv_cache
 
 _init = nn.initializers.normal(stddev=0.02)
 
@@ -84,14 +84,14 @@ class _Block(nn.Module):
 
   def decode(self, h_D, cache, pos):
     """One position `pos` of one sequence (inference): writes its key and value into `cache`
-    ({"k", "v"}: (max_len, H, D/H)) and attends over positions 0..pos."""
+    (models/base.py kv_cache) and attends over positions 0..pos."""
     D = h_D.shape[-1]
     q_HxK, k_HxK, v_HxK = self._split_heads(h_D)
-    cache = {"k": cache["k"].at[pos].set(k_HxK), "v": cache["v"].at[pos].set(v_HxK)}
-    logits_HxT = jnp.einsum("hk,thk->ht", q_HxK, cache["k"]) / jnp.sqrt(D // self.cfg.num_heads)
-    seen_T = jnp.arange(cache["k"].shape[0]) <= pos
+    logits_HxT, cache = attend_cached(q_HxK, k_HxK, v_HxK, cache, pos)
+    logits_HxT = logits_HxT / jnp.sqrt(D // self.cfg.num_heads)
+    seen_T = jnp.arange(logits_HxT.shape[1]) <= pos
     logits_HxT = jnp.where(seen_T, logits_HxT, jnp.finfo(logits_HxT.dtype).min)
-    out_HxK = jnp.einsum("ht,thk->hk", jax.nn.softmax(logits_HxT, axis=-1), cache["v"])
+    out_HxK = jnp.einsum("ht,htk->hk", jax.nn.softmax(logits_HxT, axis=-1), cache["v"])
     return self._residual_and_ffn(h_D, out_HxK.reshape(D), train=False), cache
 
 
@@ -162,8 +162,8 @@ class SASRec(FlaxBackbone):
     return _SASRecNet(self)
 
   def empty_cache(self, length: int | None = None):
-    """Key/value cache of one sequence: per block {"k", "v"} of zeros, shape
-    (length or max_len, H, D/H)."""
+    """Key/value cache of one sequence: per block {"k", "v"} of zeros for length (default
+    max_len) positions (models/base.py kv_cache)."""
     return kv_cache(self.num_layers, length or self.max_len, self.num_heads, self.dim)
 
   def activation_floats(self, rows: int, length: int) -> int:
