@@ -36,4 +36,4 @@ def get_config(preset: str = ""):
 
 def get_sweep(preset: str = ""):
   """Points of `--sweep=config`: '' runs Table 2 for each of SEEDS; a preset its seeds."""
-  return paper_sweep(SEEDS, preset, cheap_negatives=True)
+  return paper_sweep(SEEDS, preset)

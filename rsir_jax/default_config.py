@@ -346,19 +346,14 @@ def paper_rsir(c: ml_collections.ConfigDict, preset: str) -> ml_collections.Conf
   return c
 
 
-def paper_sweep(seeds, preset: str = "", cheap_negatives: bool = False) -> list[dict]:
+def paper_sweep(seeds, preset: str = "") -> list[dict]:
   """The sweep points of configs/rsir_paper_*.py: for preset '', Table 2 for each seed
   (round 0 trained once per seed and shared): with the check, without it (m = 5), and without
-  it from the real rows only; then, with `cheap_negatives`, per seed a round 0 alone with
-  train.negatives=row_pool (the authors' negatives' cheap rule, measured against the round 0
-  of Table 2's points); for any other preset, its seeds."""
+  it from the real rows only; for any other preset, its seeds."""
   if preset:
     return [{"seed": s} for s in seeds]
   variants = ({}, {"rsir.fidelity": False}, {"rsir.fidelity": False, "rsir.sources": "real"})
-  points = [dict(v, seed=s) for s in seeds for v in variants]
-  if cheap_negatives:
-    points += [{"seed": s, "train.negatives": "row_pool", "rsir.rounds": 0} for s in seeds]
-  return points
+  return [dict(v, seed=s) for s in seeds for v in variants]
 
 
 AUGMENT_BACKBONES = ("sasrec", "cl4srec", "gru4rec", "hstu")

@@ -15,6 +15,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from rsir_jax import losses, parallel
@@ -145,7 +146,10 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     stacked = parallel.stacked_batch_sharded(mesh)
     jitted_many = jax.jit(many, in_shardings=(rep, stacked, rep, rep, rep, rep, rep, rep),
                           out_shardings=(rep, rep), donate_argnums=(0,))
-  f32 = lambda x: jnp.asarray(x, jnp.float32)
+  def f32(x):
+    # Host values go in as numpy (a jnp.asarray here would be an eager dispatch per value
+    # per call, as costly as a small step); device arrays (a replicated norm) as they are.
+    return x if isinstance(x, jax.Array) else np.asarray(x, np.float32)
 
   def call(state, batch: TrainBatch, base_key, norm=0.0, scale=1.0, dropout_scale=1.0):
     return jitted(state, batch, base_key, f32(norm), f32(scale), f32(dropout_scale))
@@ -157,7 +161,7 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     scales_K[k] and dropout_scales_K[k]; returns (state, loss_sum + the steps' losses, added
     in order), so that K steps give bit for bit what K calls of `step` give."""
     return jitted_many(state, batches, base_key, f32(norm), f32(scales_K),
-                       f32(dropout_scales_K), jnp.asarray(valid_K, bool), f32(loss_sum))
+                       f32(dropout_scales_K), np.asarray(valid_K, bool), f32(loss_sum))
 
   call.lower = jitted.lower  # ahead-of-time lowering, e.g. for XLA's cost analysis
   call.many = call_many

@@ -136,7 +136,10 @@ def _train_epoch(setup: Setup, run: _Run, buckets: batching.TrainBuckets) -> tup
   norm = buckets.num_targets / len(plan) if tc.loss_norm == "per_target" else 0.0
   norm = parallel.replicate(setup.mesh, np.float32(norm))
   t0 = time.perf_counter()
-  loss_sum, loss_batches = jnp.asarray(meta["loss_sum"], jnp.float32), meta["loss_batches"]
+  # On the devices from the start, as every call returns it (several steps per call take it
+  # as an argument, and jit compiles again for an array that is not yet placed).
+  loss_sum = parallel.replicate(setup.mesh, np.float32(meta["loss_sum"]))
+  loss_batches = meta["loss_batches"]
   step = int(run.state["step"])  # a host-side copy, so the loop never waits on the device
   i = meta["batch_in_epoch"]
   while i < len(plan):

@@ -7,17 +7,18 @@
 #
 #   nohup bash scripts/table2_queue.sh [SYNC_TO] > table2_queue.log 2>&1 &
 #
-# Parts: per seed, Sports and Beauty with the check (rounds 0-3) and without it (m = 5, until
-# the 20x growth cap), Beauty's round 0 under the cheap negatives rule (row_pool) beside the
-# exact one, the nofid_real arm on Sports for two seeds; then the README headline's runs.
+# Parts: Beauty seed 2023 with the check; the authors' negatives against their cheap rule
+# (configs/negatives_rule_beauty.py, 6 trainings); then per seed, Sports and Beauty with the
+# check (rounds 0-3) and without it (m = 5, until the 20x growth cap); the nofid_real arm on
+# Sports for two seeds; then the README headline's runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SYNC_TO="${1:-}"
 
 sync_results() {
   [ -n "$SYNC_TO" ] || return 0
-  for dir in runs/rsir_paper_sports runs/rsir_paper_beauty runs/sasrec_beauty \
-             runs/sasrec_beauty_recbole; do
+  for dir in runs/rsir_paper_sports runs/rsir_paper_beauty runs/negatives_rule_beauty \
+             runs/sasrec_beauty runs/sasrec_beauty_recbole; do
     [ -d "$dir" ] || continue
     (find "$dir" -path '*/checkpoints' -prune -o -path '*/chunks' -prune -o -type f \
        \( -name '*.json' -o -name '*.jsonl' -o -name '*.csv' -o -name '*.md' -o -name '*.png' \) \
@@ -34,15 +35,16 @@ part() {  # config, sweep_only filter, workdir
 
 S=configs/rsir_paper_sports.py; SW=runs/rsir_paper_sports
 B=configs/rsir_paper_beauty.py; BW=runs/rsir_paper_beauty
-CHECK='rsir.fidelity=True;train.negatives=row'
+CHECK='rsir.fidelity=True'
 NOFID='rsir.fidelity=False;rsir.sources=all'
+part "$B" "seed=2023;$CHECK" "$BW"
+part configs/negatives_rule_beauty.py "" runs/negatives_rule_beauty
 for seed in 2023 0 1; do
   part "$B" "seed=$seed;$CHECK" "$BW"
   part "$S" "seed=$seed;$CHECK" "$SW"
   part "$S" "seed=$seed;$NOFID" "$SW"
   part "$B" "seed=$seed;$NOFID" "$BW"
 done
-part "$B" "train.negatives=row_pool" "$BW"
 part "$S" "seed=2023,0;rsir.fidelity=False;rsir.sources=real" "$SW"
 # The README headline, so that the front door regenerates from the repository.
 python launch.py --config=configs/sasrec_beauty.py --sweep=config --workdir=runs/sasrec_beauty
