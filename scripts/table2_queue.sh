@@ -7,6 +7,9 @@
 #
 #   nohup bash scripts/table2_queue.sh [SYNC_TO] > table2_queue.log 2>&1 &
 #
+# To stop it: pkill -f table2_queue.sh; pkill -TERM -f launch.py (a job started in the
+# background ignores Ctrl-C's SIGINT; a killed run resumes from its newest checkpoint).
+#
 # Parts: Beauty seed 2023 with the check; the authors' negatives against their cheap rule
 # (configs/negatives_rule_beauty.py, 6 trainings); then per seed, Sports and Beauty with the
 # check (rounds 0-3) and without it (m = 5, until the 20x growth cap); the nofid_real arm on
@@ -29,7 +32,8 @@ sync_results() {
 part() {  # config, sweep_only filter, workdir
   echo "=== $(date -u +%FT%TZ) $1 --sweep_only='$2'"
   python launch.py --config="$1" --sweep=config --sweep_only="$2" --workdir="$3"
-  echo "=== $(date -u +%FT%TZ) exit $? after $1 --sweep_only='$2'"
+  local rc=$?
+  echo "=== $(date -u +%FT%TZ) exit $rc after $1 --sweep_only='$2'"
   sync_results
 }
 

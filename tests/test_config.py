@@ -53,6 +53,9 @@ def test_every_config_file_is_valid_and_documented(path):
     ("rsir.dedup", "none", "config.rsir.dedup='none'"),
     ("rsir.targets", "all", "config.rsir.targets='all'"),
     ("rsir.generate_only", True, "config.rsir.generate_only=True"),
+    ("train.steps_per_call", 0, "config.train.steps_per_call=0"),
+    ("train.negatives_chunk", -2, "config.train.negatives_chunk=-2"),
+    ("rsir.slots", -3, "config.rsir.slots=-3"),
 ])
 def test_invalid_values_name_the_field(field, value, message):
   c = default_config.get_base_config()
@@ -221,3 +224,15 @@ def test_invalid_generator_and_contrastive_fields_name_the_field(overrides, mess
   with pytest.raises(config_check.ConfigError) as err:
     config_check.validate(c)
   assert message in str(err.value)
+
+
+@pytest.mark.parametrize("negatives", ["row", "row_pool"])
+def test_more_negatives_than_a_row_leaves_outside_it_fail_before_compute(negatives):
+  """The tiny data has 50 items and rows of up to max_len 12: at most 38 items outside a row."""
+  c = tiny.tiny_config({"train.loss": "sampled", "train.negatives": negatives,
+                        "train.num_negatives": 39})
+  config_check.validate(c)
+  with pytest.raises(config_check.ConfigError, match="config.train.num_negatives=39"):
+    tiny.resolve(c)
+  tiny.resolve(tiny.tiny_config({"train.loss": "sampled", "train.negatives": negatives,
+                                 "train.num_negatives": 38}))
