@@ -17,6 +17,13 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
                 rsir.max_rows_factor), the minutes the round took (training, generation and
                 augmentation) and, for runs with eval.ensemble_rounds, the ensemble's test
                 metrics.
+  kind=round_data  the data of each round of RSIR runs, per setting and round (means over
+                seeds): rows (real and synthetic), interactions, density (interactions over
+                rows x items, every synthetic row counted as a user, as the paper's Fig. 5),
+                mean row length, synthetic share of the interactions; and of the generation
+                that followed the round's training: rows it added, the pass rates of its 1st,
+                2nd and 3rd judged checks, the teacher-forced first-check pass rate on real
+                rows, the mean trajectory length.
   kind=generation  what one round's generation added, per setting (RSIR runs, their first
                 round; e.g. rsir.generate_only studies): rows and interactions added (the
                 latter against the real training interactions), the pass rate of the 1st,
@@ -34,8 +41,9 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
 Under each table a line gives the commands that produced the runs, their commits, machines
 and dates, and how many runs were finished. A block any of whose folders does not exist is
 left as it was (so tables can be regenerated one at a time, and a checkout that holds only
-some of a table's runs cannot shrink it); the command names each such block and what it
-lacks.
+some of a table's runs cannot shrink it), with a last line that says so in the document
+itself: which folders this checkout lacks, and the commit and date its figures came from;
+the command names each such block and what it lacks too.
 """
 
 from __future__ import annotations
@@ -201,6 +209,37 @@ def rounds_table(runs: list[dict]) -> list[str]:
   return _table(header, rows)
 
 
+def round_data_table(runs: list[dict]) -> list[str]:
+  """kind=round_data (see the module docstring)."""
+  varied, groups = _groups(runs)
+  rows = []
+  for key, members in groups.items():
+    by_round: dict[int, list[dict]] = {}
+    for r in members:
+      for e in (r["results"] or {}).get("rounds", []):
+        by_round.setdefault(e["round"], []).append(e)
+    for k in sorted(by_round):
+      entries = by_round[k]
+      mean = lambda f: statistics.fmean(f(e) for e in entries)
+      gens = [e["generation"] for e in entries if "generation" in e]
+      gen_mean = lambda f: statistics.fmean(f(g) for g in gens) if gens else None
+      rate = lambda j: gen_mean(lambda g: (g.get("check_pass_rate", []) + [0.0] * 3)[j])
+      rows.append(list(key) + [
+          str(k), str(len(entries)), f"{mean(lambda e: e['data']['rows']):,.0f}",
+          f"{mean(lambda e: e['data']['interactions']):,.0f}",
+          f"{mean(lambda e: e['data']['density']):.2e}",
+          f"{mean(lambda e: e['data']['interactions'] / e['data']['rows']):.2f}",
+          f"{mean(lambda e: 100 * e['data']['synthetic_share']):.0f}%",
+          f"{gen_mean(lambda g: g['rows_added']):,.0f}" if gens else "-",
+          " / ".join(f"{rate(j):.2f}" for j in range(3)) if gens else "-",
+          f"{gen_mean(lambda g: g.get('real_first_check_pass_rate', 0.0)):.2f}" if gens else "-",
+          f"{gen_mean(lambda g: g['mean_length']):.2f}" if gens else "-"])
+  header = varied + ["round", "seeds", "rows", "interactions", "density", "mean row length",
+                     "synthetic share", "its generation: rows added", "checks 1 / 2 / 3 passed",
+                     "real rows: check 1", "mean trajectory length"]
+  return _table(header, rows)
+
+
 def generation_table(runs: list[dict]) -> list[str]:
   """kind=generation (see the module docstring)."""
   varied, groups = _groups(runs)
@@ -320,13 +359,36 @@ def render(attrs: dict) -> list[str] | None:
   finished = [r for r in runs if r["results"] and not r["results"].get("partial")]
   if not runs:
     return None
-  kinds = {"runs": runs_table, "rounds": rounds_table, "generation": generation_table,
+  kinds = {"runs": runs_table, "rounds": rounds_table, "round_data": round_data_table,
+           "generation": generation_table,
            "pivot": lambda rs: pivot_table(rs, attrs["rows"].split(","),
                                            attrs["cols"].split(","))}
   table = kinds[attrs["kind"]](runs)
   provenances = [e.get("provenance") for r in runs if r["results"]
                  for e in r["results"].get("rounds", [r["results"]])]
   return table + ["", _caption(commands, provenances, len(finished), total)]
+
+
+NOT_KEPT = "<sub>Not regenerated from this checkout:"  # the note of a block left as it was
+
+
+def _with_kept_note(block: list[str], missing: list[str]) -> list[str]:
+  """A block's lines left as they were, ending with (an updated) NOT_KEPT note that names the
+  `missing` folders and the commit and date of the figures (from the block's caption)."""
+  body = [l for l in block if not l.startswith(NOT_KEPT)]
+  while body and not body[-1].strip():
+    body.pop()
+  caption = next((l for l in body if l.startswith("<sub>From ")), "")
+  commit = re.search(r"; commit ([^;]+);", caption)
+  date = re.search(r"; ([0-9]{4}-[0-9]{2}-[0-9]{2}[^;]*); [0-9]+ of [0-9]+ runs", caption)
+  lacking = f"{NOT_KEPT} {', '.join(missing)} " + (
+      "is not in the repository (its result files were not kept)" if len(missing) == 1 else
+      "are not in the repository (their result files were not kept)")
+  if commit and date:
+    note = f"{lacking}, so the figures above are as generated at commit {commit[1]}, {date[1]}."
+  else:
+    note = f"{lacking}: the table is empty until its runs are made again."
+  return body + ["", note + "</sub>", ""]
 
 
 def rewrite(text: str, left: list[str] | None = None) -> str:
@@ -344,11 +406,15 @@ def rewrite(text: str, left: list[str] | None = None) -> str:
       raise ValueError(f"results block at line {i} has no closing {END}")
     attrs = dict(a.split("=", 1) for a in match["attrs"].split())
     generated = render(attrs)
+    missing = missing_folders(attrs)
     if generated is None and left is not None:
-      missing = missing_folders(attrs)
       left.append(f"line {i}: left as it was: " + (
           f"missing {', '.join(missing)}" if missing else "no finished run matches"))
-    out += (["", *generated, ""] if generated is not None else lines[i:end]) + [lines[end]]
+    if generated is not None:
+      out += ["", *generated, ""]
+    else:
+      out += _with_kept_note(lines[i:end], missing) if missing else lines[i:end]
+    out.append(lines[end])
     i = end + 1
   return "\n".join(out) + "\n"
 

@@ -101,9 +101,15 @@ def test_rounds_table_shows_interactions_and_the_ensemble_where_runs_have_them(t
   assert f"| 0.0850 ± {statistics.stdev([0.08, 0.09]):.4f} / 0.0500 ± 0.0000 |" in round1
 
 
+def _kept(text: str) -> str:
+  """`text` without the note a block left as it was gets (and without blank lines)."""
+  return "\n".join(l for l in text.splitlines()
+                   if l.strip() and not l.startswith(report.NOT_KEPT)) + "\n"
+
+
 def test_missing_runs_leave_the_block_as_it_was(tmp_path):
   text = f"<!-- results kind=runs dirs={tmp_path}/nowhere -->\nkept\n<!-- /results -->\n"
-  assert report.rewrite(text) == text
+  assert _kept(report.rewrite(text)) == text
   # One folder of two present: the block is left as it was, not shrunk to that folder's rows.
   result = lambda p: ("results.json", {"valid": _metrics(0, 0), "test": _metrics(0.09, 0.05),
                                        "best_epoch": 3, "provenance": PROVENANCE})
@@ -115,10 +121,26 @@ def test_missing_runs_leave_the_block_as_it_was(tmp_path):
     text = (f"<!-- results kind={kind} dirs={present},{tmp_path}/nowhere -->\nkept\n"
             "<!-- /results -->\n")
     left = []
-    assert report.rewrite(text, left) == text
+    assert _kept(report.rewrite(text, left)) == text
     assert left == [f"line 1: left as it was: missing {tmp_path}/nowhere"]
     alone = text.replace(f",{tmp_path}/nowhere", "")
     assert "kept" not in report.rewrite(alone)  # the present folder alone is regenerated
+
+
+def test_a_block_left_as_it_was_says_so_in_the_document(tmp_path):
+  """The note names the missing folder and the commit and date of the caption's figures, and
+  is replaced, not repeated, when the report runs again."""
+  caption = ("<sub>From `python launch.py`; commit abc1234; CPU x86_64, 2 cores; 2026-11-28; "
+             "4 of 4 runs finished.</sub>")
+  text = (f"<!-- results kind=runs dirs={tmp_path}/gone -->\n\n| a |\n|---|\n| 1 |\n\n"
+          f"{caption}\n\n<!-- /results -->\n")
+  once = report.rewrite(text)
+  note = [l for l in once.splitlines() if l.startswith(report.NOT_KEPT)]
+  assert note == [f"{report.NOT_KEPT} {tmp_path}/gone is not in the repository (its result "
+                  "files were not kept), so the figures above are as generated at commit "
+                  "abc1234, 2026-11-28.</sub>"]
+  assert "| 1 |" in once and caption in once
+  assert report.rewrite(once) == once
 
 
 def test_generation_table_relates_added_interactions_to_the_real_ones(tmp_path):
@@ -216,3 +238,29 @@ def test_a_malformed_block_stops_with_one_line_and_changes_nothing(tmp_path, cap
   assert report.main([str(doc)]) == 2
   assert "needs rows=FIELDS and cols=FIELDS" in capsys.readouterr().err
   assert doc.read_text() == text
+
+
+def test_round_data_table_gives_each_rounds_data_and_generation(tmp_path):
+  """Means over seeds of the data of each round (density counts synthetic rows as users) and
+  of the generation after it; the last round generated nothing."""
+  def result(p):
+    seed = p["seed"]
+    data = lambda rows, inter, syn: {"rows": rows, "synthetic_rows": rows - 10,
+                                     "interactions": inter, "synthetic_share": syn,
+                                     "density": inter / (rows * 50)}
+    gen = {"rows_added": 5 + seed, "check_pass_rate": [0.5, 0.25], "mean_length": 2.0,
+           "real_first_check_pass_rate": 0.5, "interactions_added": 20}
+    rounds = [{"round": 0, "data": data(10, 80, 0.0), "generation": gen,
+               "test": _metrics(0.08, 0.04), "valid": _metrics(0, 0), "provenance": PROVENANCE},
+              {"round": 1, "data": data(16 + seed, 100, 0.2), "test": _metrics(0.09, 0.05),
+               "valid": _metrics(0, 0), "provenance": PROVENANCE}]
+    return ("rounds.json", rounds)
+  _fake_sweep(str(tmp_path / "s"), [{"seed": 0}, {"seed": 2}], result)
+  out = "\n".join(report.round_data_table(report._load_runs(str(tmp_path / "s"))[0]))
+  round0 = next(l for l in out.splitlines() if l.startswith("| 0 |"))
+  assert round0 == ("| 0 | 2 | 10 | 80 | 1.60e-01 | 8.00 | 0% | 6 | 0.50 / 0.25 / 0.00 | "
+                    "0.50 | 2.00 |")
+  round1 = next(l for l in out.splitlines() if l.startswith("| 1 |"))
+  density = statistics.fmean([100 / (16 * 50), 100 / (18 * 50)])
+  assert round1.startswith(f"| 1 | 2 | 17 | 100 | {density:.2e} |")
+  assert round1.endswith("| 20% | - | - | - | - |")
