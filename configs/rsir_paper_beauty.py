@@ -16,10 +16,11 @@ from the real rows (one round 0 per seed, shared). Without the check a run ends 
 round whose data would pass 20x the real rows (rsir.max_rows_factor). The paper reports 0.0594
 Recall@10 after one round on Beauty.
 
-Result: not measured yet. Per-position negatives cost about 5x the shared ones on the CPU
-(benchmarks/bench_baseline.py --negatives=row), which puts the sweep at many hours on 2 cores;
-it is meant for a GPU. The generation study (configs/generation_study_beauty.py) measured the
-data one round adds under these switches.
+Result: being measured (scripts/table2_queue.sh runs the sweep on the CPU, one part at a
+time, committing each finished round's files; docs/results.md section 10). Per-position
+negatives now cost about 2x the shared ones on the CPU (x5 before), a generation round about
+a third of its earlier time (section 15); `python -m benchmarks.bill_table2` projects the
+sweep's CPU hours from the rounds measured so far.
 """
 
 from rsir_jax.default_config import PAPER_PRESETS, get_base_config, paper_rsir, paper_sweep

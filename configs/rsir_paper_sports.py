@@ -17,10 +17,11 @@ round whose data would pass 20x the real rows (rsir.max_rows_factor). The paper'
 2023, test Recall@10 / NDCG@10): base 0.0474 / 0.0271; with the check 0.0512 / 0.0293, 0.0517 /
 0.0294, 0.0528 / 0.0298; without it 0.0472 / 0.0273, 0.0384 / 0.0209, 0.0210 / 0.0119.
 
-Result: not measured yet. Per-position negatives cost about 5x the shared ones on the CPU
-(benchmarks/bench_baseline.py --negatives=row), which puts the sweep at many hours on 2 cores;
-it is meant for a GPU. The generation study (configs/generation_study_beauty.py) measured the
-data one round adds under these switches.
+Result: being measured (scripts/table2_queue.sh runs the sweep on the CPU, one part at a
+time, committing each finished round's files; docs/results.md section 10). Per-position
+negatives now cost about 2x the shared ones on the CPU (x5 before), a generation round about
+a third of its earlier time (section 15); `python -m benchmarks.bill_table2` projects the
+sweep's CPU hours from the rounds measured so far.
 """
 
 from rsir_jax.default_config import PAPER_PRESETS, get_base_config, paper_rsir, paper_sweep
