@@ -13,7 +13,7 @@ import sys
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from rsir_jax import cli
+from rsir_jax.tools import cli
 
 _CONFIG = config_flags.DEFINE_config_file("config", None, "Config file (path[:preset]).")
 _WORKDIR = flags.DEFINE_string("workdir", None, "Output folder (default: runs/<derived name>).")

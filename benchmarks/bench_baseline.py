@@ -2,6 +2,7 @@
 
   python -m benchmarks.bench_baseline [--dataset=beauty] [--loss=ce] [--epochs=1]
       [--prefix_rows] [--negatives=shared,row] [--negatives_chunk=-1,0]
+      [--negatives_pool=2048]
       [--steps_per_call=1] [--out=runs/bench/baseline.json]
 
 For each batching (sequence rows in length buckets from the default config, sequence rows
@@ -10,9 +11,11 @@ per batch, the per-dataset configs' setup), it compiles, runs one warm-up epoch,
 `--epochs` epochs of training (rows/s, targets/s) and a full-ranking evaluation of all
 validation users (users/s). All are measured in the same process, so the ratios are
 meaningful even on a noisy machine; `--negatives=shared,row` (with --loss=sampled) times each
-batching under both kinds of sampled-softmax negatives, "row" ones once per value of
-`--negatives_chunk` (train.negatives_chunk: -1 the default, 0 every position at once). `epoch_vs_bucketed` is each row's
-epoch time over the first row's (bucketed sequence rows, the first negatives). `--out`
+batching under each rule of sampled-softmax negatives named (also row_pool,
+row_from_pool), "row" and "row_from_pool" once per value of `--negatives_chunk`
+(train.negatives_chunk: -1 the default, 0 every position at once), "row_from_pool" once per
+value of `--negatives_pool` (train.negatives_pool). `epoch_vs_bucketed` is
+each row's epoch time over the first row's (bucketed sequence rows, the first negatives). `--out`
 writes the rows for docs/results.md.
 """
 
@@ -21,17 +24,22 @@ import time
 import jax
 from absl import app, flags
 
-from rsir_jax import batching, default_config, evaluation, models, parallel, setup as setup_lib
-from rsir_jax import train_step
+from rsir_jax import config as config_lib
+from rsir_jax import models, parallel
 from rsir_jax.data.load import load_split
-from rsir_jax.provenance import write_rows
+from rsir_jax.files.provenance import write_rows
+from rsir_jax.run import setup as setup_lib
+from rsir_jax.train import batching, evaluation
+from rsir_jax.train import step as train_step
 
 _DATASET = flags.DEFINE_string("dataset", "beauty", "Named dataset.")
 _LOSS = flags.DEFINE_string("loss", "ce", "Loss (ce, sampled, bce).")
 _NEGATIVES = flags.DEFINE_list("negatives", ["shared"],
                                "Sampled softmax's negatives, each timed (shared, row).")
 _CHUNKS = flags.DEFINE_list("negatives_chunk", ["-1"],
-                            "train.negatives_chunk values timed for row negatives.")
+                            "train.negatives_chunk values timed for row and row_from_pool negatives.")
+_POOLS = flags.DEFINE_list("negatives_pool", ["2048"],
+                           "train.negatives_pool values timed for row_from_pool negatives.")
 _STEPS = flags.DEFINE_integer("steps_per_call", 1, "train.steps_per_call.")
 _EPOCHS = flags.DEFINE_integer("epochs", 1, "Timed epochs per batching.")
 _PREFIX = flags.DEFINE_bool("prefix_rows", False, "Also time prefix rows (batch 2048).")
@@ -43,9 +51,10 @@ def _time_training(config, split, model, bucket_lengths, epochs, prefix_rows=Fal
   tc = config.train
   buckets = batching.make_train_buckets(split.train, model.max_len, bucket_lengths, prefix_rows)
   optimizer = train_step.make_optimizer(tc.lr)
-  chunk = setup_lib.row_chunk(tc.negatives_chunk, parallel.make_mesh(1))
+  chunk = setup_lib.row_chunk(tc.negatives_chunk, parallel.make_mesh(1), tc.negatives)
   step = train_step.make_train_step(model, optimizer, tc.loss, tc.num_negatives,
-                                    negatives=tc.negatives, row_chunk=chunk)
+                                    negatives=tc.negatives, row_chunk=chunk,
+                                    pool_size=tc.negatives_pool)
   state = train_step.init_state(model, optimizer, jax.random.key(0))
   key = jax.random.key(1)
 
@@ -97,7 +106,7 @@ def _time_eval(config, split, model, params, bucket_lengths):
 
 def main(argv):
   del argv
-  config = default_config.get_base_config()
+  config = config_lib.get_base_config()
   config.data.name, config.train.loss = _DATASET.value, _LOSS.value
   split, info = load_split(config.data)
   model = models.build(config.model, split.num_items)
@@ -111,16 +120,22 @@ def main(argv):
     variants.append(("prefixes", buckets, True, 2048))
   rows = []
   config.train.steps_per_call = _STEPS.value
-  timed = [(n, int(c)) for n in _NEGATIVES.value
-           for c in (_CHUNKS.value if n == "row" else ["-1"])]
-  for negatives, chunk in timed:
+  chunked = ("row", "row_from_pool")  # the rules train.negatives_chunk applies to
+  timed = [(n, int(c), int(p)) for n in _NEGATIVES.value
+           for c in (_CHUNKS.value if n in chunked else ["-1"])
+           for p in (_POOLS.value if n == "row_from_pool" else ["2048"])]
+  for negatives, chunk, pool in timed:
     config.train.negatives, config.train.negatives_chunk = negatives, chunk
-    label = f"{negatives}" + (f" (chunk {chunk})" if negatives == "row" else "")
+    config.train.negatives_pool = pool
+    label = (f"{negatives}" + (f" (chunk {chunk}" if negatives in chunked else "")
+             + (f", pool {pool}" if negatives == "row_from_pool" else "")
+             + (")" if negatives in chunked else ""))
     for name, lengths, prefix_rows, batch_size in variants:
       config.train.batch_size = batch_size
       params, train = _time_training(config, split, model, lengths, _EPOCHS.value, prefix_rows)
       r = {"dataset": _DATASET.value, "loss": _LOSS.value, "negatives": negatives,
-           "negatives_chunk": chunk if negatives == "row" else None,
+           "negatives_chunk": chunk if negatives in chunked else None,
+           "negatives_pool": pool if negatives == "row_from_pool" else None,
            "steps_per_call": _STEPS.value, "batching": name, **train, **_time_eval(config, split, model, params, lengths)}
       rows.append(r)
       print(f"{name:9} {label} negatives, batch={batch_size} buckets={r['buckets']} "

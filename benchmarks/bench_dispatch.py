@@ -19,10 +19,12 @@ import numpy as np
 from absl import app, flags
 from ml_collections import config_flags
 
-from rsir_jax import batching, parallel, train_step
-from rsir_jax import setup as setup_lib
+from rsir_jax import parallel
 from rsir_jax.data.load import load_data
-from rsir_jax.provenance import write_rows
+from rsir_jax.files.provenance import write_rows
+from rsir_jax.run import setup as setup_lib
+from rsir_jax.train import batching
+from rsir_jax.train import step as train_step
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/sasrec_beauty.py:smoke",
                                           "The config whose train step is timed.")

@@ -21,10 +21,13 @@ import jax
 import numpy as np
 from absl import app, flags
 
-from rsir_jax import generation, logs, setup as setup_lib, trainer
-from rsir_jax import workdir as workdir_lib
+from rsir_jax import logs
 from rsir_jax.data.load import load_split
-from rsir_jax.provenance import write_rows
+from rsir_jax.files import workdir as workdir_lib
+from rsir_jax.files.provenance import write_rows
+from rsir_jax.generate import rollouts
+from rsir_jax.run import setup as setup_lib
+from rsir_jax.run import trainer
 
 _WORKDIR = flags.DEFINE_string("workdir", None, "A finished baseline run, or an RSIR run whose "
                                 "round 0 is finished (its model is the one timed).", required=True)
@@ -81,7 +84,7 @@ def main(argv):
   settings += [(f"cached, slots={n}", sampling, n) for n in map(int, _SLOTS.value) if n]
   reference, out_rows = None, []
   for name, s, slots in settings:
-    run = lambda: generation.generate_round(params, model, s, rows, _M.value, key, sample,
+    run = lambda: rollouts.generate_round(params, model, s, rows, _M.value, key, sample,
                                             slots=slots)
     _timed(run)  # compile
     out, seconds = _timed(run)
@@ -96,7 +99,7 @@ def main(argv):
 
   reference = _matmul_rate()
   print(f"reference: a 2048^3 float32 matmul runs at {reference / 1e9:.0f} GFLOP/s here now")
-  full_round = lambda: generation.generate_round(
+  full_round = lambda: rollouts.generate_round(
       params, model, sampling, split.train, _M.value, key, chunk, slots=full_slots)
   for when in ("compiling included", "warm"):  # a run's first round, then any later one
     out, seconds = _timed(full_round)

@@ -38,10 +38,14 @@ import numpy as np
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from rsir_jax import batching, cli, experiment, logs, parallel, train_step
-from rsir_jax import setup as setup_lib
+from rsir_jax import logs, parallel
 from rsir_jax.data.load import load_data
-from rsir_jax.provenance import write_rows
+from rsir_jax.files.provenance import write_rows
+from rsir_jax.run import experiment
+from rsir_jax.run import setup as setup_lib
+from rsir_jax.tools import cli
+from rsir_jax.train import batching
+from rsir_jax.train import step as train_step
 
 _CONFIG = config_flags.DEFINE_config_file("config", "configs/sasrec_beauty.py",
                                           "A baseline config file (rsir.rounds = 0).")

@@ -28,8 +28,8 @@ import os
 import numpy as np
 from absl import app, flags
 
-from rsir_jax import default_config
-from rsir_jax.provenance import write_rows
+from rsir_jax import config as config_lib
+from rsir_jax.files.provenance import write_rows
 
 _RUNS = flags.DEFINE_string("runs", "runs", "Folder of the run folders.")
 _BENCH = flags.DEFINE_string("bench", "runs/bench", "Folder of the benchmark files.")
@@ -148,7 +148,7 @@ def main(argv):
   ratios = cost_ratios(_BENCH.value)
   print(f"old/new cost, measured: training per target x{ratios['train']:.2f}, generation per "
         f"trajectory x{ratios['generate']:.2f}")
-  cap = default_config.PAPER_MAX_ROWS_FACTOR
+  cap = config_lib.PAPER_MAX_ROWS_FACTOR
   by = {}  # (dataset, arm) -> round -> [measurements over seeds]
   real = {}
   for dataset in DATASETS:
@@ -178,7 +178,7 @@ def main(argv):
         continue
       plan, ok = project_arm(by[dataset, arm], by[other, arm], real[dataset], rounds,
                              0.0 if arm == "check" else cap, arm == "nofid_real",
-                             default_config.get_base_config().rsir.m)
+                             config_lib.get_base_config().rsir.m)
       if arm != "check" and plan:
         plan[0][1] = 0.0  # round 0 is trained once per seed, in the check arm's folder
       seeds = 2 if arm == "nofid_real" else _SEEDS.value

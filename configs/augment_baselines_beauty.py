@@ -1,6 +1,6 @@
 """RSIR against the data-augmentation baselines, on every backbone (Amazon Beauty, the paper's
 training setup: sampled softmax with 256 shared negatives on sequence rows,
-default_config.paper_setup). For each backbone (sasrec, cl4srec, gru4rec, hstu) and seed
+rsir_jax.config.paper_setup). For each backbone (sasrec, cl4srec, gru4rec, hstu) and seed
 (0, 1): round 0 is trained once (the base), then one round of each generator adds rows and a
 model is trained from scratch on the result:
 
@@ -37,10 +37,10 @@ seeds 0 and 1 (on a GPU, section 12b): base 0.0738 / 0.0420; + RSIR 0.0700 / 0.0
 on both seeds); at RSIR's rows, + Reordering 0.0728 / 0.0401 and + Insertion (seed 1 only)
 0.0724 / 0.0405 against that seed's 0.0708 / 0.0406: no generator helps it. Tables:
 docs/results.md, sections 12 and 13 (generated from the sweep's files: python -m
-rsir_jax.report).
+rsir_jax.tools.report).
 """
 
-from rsir_jax.default_config import augment_baselines, augment_baselines_sweep, get_base_config
+from rsir_jax.config import augment_baselines, augment_baselines_sweep, get_base_config
 
 
 def get_config(preset: str = ""):
@@ -48,5 +48,5 @@ def get_config(preset: str = ""):
 
 
 def get_sweep(preset: str = ""):
-  """See default_config.augment_baselines_sweep; the smoke preset runs seed 0 only."""
+  """See rsir_jax.config.augment_baselines_sweep; the smoke preset runs seed 0 only."""
   return augment_baselines_sweep((0,) if preset == "smoke" else (0, 1))

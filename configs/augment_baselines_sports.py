@@ -16,7 +16,7 @@ Presets: '' (48 points, 56 trainings; Sports has 35,598 users against Beauty's 2
 each training takes about 1.6 times Beauty's) and 'smoke' (a small model for 3 epochs,
 seed 0 only).
 
-Result (run on one H200 as 8 parts, merged with python -m rsir_jax.merge_sweeps; seeds 0
+Result (run on one H200 as 8 parts, merged with python -m rsir_jax.tools.merge_sweeps; seeds 0
 and 1, mean test Recall@10 / NDCG@10, docs/results.md section 12c). Base: SASRec 0.0407 /
 0.0231, CL4SRec 0.0434 / 0.0241, GRU4Rec 0.0273 / 0.0143, HSTU 0.0427 / 0.0237. One round
 of RSIR: +1.7% / +0.8%, +2.5% / +2.7%, -4.3% / +0.7%, +1.7% / -1.4%. At RSIR's
@@ -26,7 +26,7 @@ CL4SRec (+4.6% / +6.4%) and GRU4Rec. No change is beyond the seed spread. Not ru
 CL4SRec's interaction-matched points (one of four finished) and the reseeded points.
 """
 
-from rsir_jax.default_config import augment_baselines, augment_baselines_sweep, get_base_config
+from rsir_jax.config import augment_baselines, augment_baselines_sweep, get_base_config
 
 
 def get_config(preset: str = ""):
@@ -34,5 +34,5 @@ def get_config(preset: str = ""):
 
 
 def get_sweep(preset: str = ""):
-  """See default_config.augment_baselines_sweep; the smoke preset runs seed 0 only."""
+  """See rsir_jax.config.augment_baselines_sweep; the smoke preset runs seed 0 only."""
   return augment_baselines_sweep((0,) if preset == "smoke" else (0, 1))

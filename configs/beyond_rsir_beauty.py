@@ -1,8 +1,8 @@
 r"""Beyond the paper on Amazon Beauty: which variant, if any, makes self-improvement pay on the
-strong baseline (full softmax CE on prefix rows, default_config.strong_baseline)? Every point
+strong baseline (full softmax CE on prefix rows, rsir_jax.config.strong_baseline)? Every point
 runs 3 RSIR rounds at tau 20, m 5, p 0.5 and also evaluates each round as an ensemble with
 the round before it (eval.ensemble_rounds = 2: the mean log-probability of the two models).
-The variants (default_config.BEYOND_VARIANTS), for seeds 0, 1 and 2:
+The variants (rsir_jax.config.BEYOND_VARIANTS), for seeds 0, 1 and 2:
 
   paper              every new row kept, sources = every row of D_k (the paper)
   real               sources = the real rows only
@@ -27,7 +27,7 @@ The baseline is each seed's round 0 of the 'paper' point (shared by every varian
 baseline's training). The control for the round ensembles is an ensemble of two seeds'
 baselines, which costs the same two trainings (docs/results.md, section 13):
 
-  python -m rsir_jax.ensemble_eval --out=runs/ensembles/beyond_rsir_beauty.json \
+  python -m rsir_jax.tools.ensemble_eval --out=runs/ensembles/beyond_rsir_beauty.json \
       --ensemble="seeds 0 + 1:runs/beyond_rsir_beauty/seed=0/round_0/train:runs/beyond_rsir_beauty/seed=1/round_0/train"
 
   python launch.py --config=configs/beyond_rsir_beauty.py --sweep=config \\
@@ -49,7 +49,7 @@ Result so far: one point of 42 (docs/results.md, section 14). sequence_rows, see
 at 33, 50, 60%. About 85 minutes of compute on 2 cores, round 0 included.
 """
 
-from rsir_jax.default_config import beyond_rsir, beyond_rsir_sweep, get_base_config
+from rsir_jax.config import beyond_rsir, beyond_rsir_sweep, get_base_config
 
 
 def get_config(preset: str = ""):
@@ -57,5 +57,5 @@ def get_config(preset: str = ""):
 
 
 def get_sweep():
-  """See default_config.beyond_rsir_sweep."""
+  """See rsir_jax.config.beyond_rsir_sweep."""
   return beyond_rsir_sweep()

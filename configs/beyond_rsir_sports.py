@@ -1,5 +1,5 @@
 r"""Beyond the paper on Amazon Sports_and_Outdoors: configs/beyond_rsir_beauty.py's experiment
-(the variants of default_config.BEYOND_VARIANTS on the strong baseline: per-user caps chosen
+(the variants of rsir_jax.config.BEYOND_VARIANTS on the strong baseline: per-user caps chosen
 by margin or disagreement, real-only sources, an acceptance-held or share-held tau, fine-tuning,
 generating with the round ensemble, reseeded rounds, a weak generator, a small learner,
 sequence rows; 3 RSIR rounds at tau 20, each also evaluated as an ensemble with the round
@@ -21,7 +21,7 @@ takes about 20 minutes on 2 cores: the sweep is meant for a GPU) and 'smoke' (a 
 Result: not measured yet.
 """
 
-from rsir_jax.default_config import beyond_rsir, beyond_rsir_sweep, get_base_config
+from rsir_jax.config import beyond_rsir, beyond_rsir_sweep, get_base_config
 
 
 def get_config(preset: str = ""):
@@ -29,5 +29,5 @@ def get_config(preset: str = ""):
 
 
 def get_sweep():
-  """See default_config.beyond_rsir_sweep."""
+  """See rsir_jax.config.beyond_rsir_sweep."""
   return beyond_rsir_sweep()

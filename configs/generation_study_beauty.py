@@ -13,9 +13,9 @@ Round 0 comes from a finished run (rsir.round0_dir, relative to each point's fol
 study itself only generates (minutes): '' takes the paper-setup model of
 configs/rsir_sasrec_beauty.py's sweep (sampled softmax with shared negatives, sequence rows,
 seed 0); 'strong' the seed-0 run of configs/sasrec_beauty.py:recbole's sweep (CE on prefix
-rows, RecBole's training: default_config.recbole_setup);
+rows, RecBole's training: rsir_jax.config.recbole_setup);
 'authors' the seed-2023 round 0 of configs/rsir_paper_beauty.py's sweep: the authors' model
-and training (default_config.authors_protocol: their SASRec variant, sampled softmax with
+and training (rsir_jax.config.authors_protocol: their SASRec variant, sampled softmax with
 per-position negatives from outside the row, patience 20, seed 2023). Run those sweeps (or,
 for 'authors', its first round 0) first, or pass --config.rsir.round0_dir= to train round 0
 inside the study.
@@ -23,8 +23,12 @@ inside the study.
 Result: docs/results.md, section "Which switch makes the check lenient".
 """
 
-from rsir_jax.default_config import (authors_protocol, get_base_config, paper_setup,
-                                     recbole_setup)
+from rsir_jax.config import (
+  authors_protocol,
+  get_base_config,
+  paper_setup,
+  recbole_setup,
+)
 
 PRESETS = ("", "authors", "strong")
 ROUND0 = {"": "../../rsir_sasrec_beauty/rsir.tau=5,seed=0",

@@ -1,5 +1,5 @@
 """GRU4Rec on Amazon Beauty (22,363 users, 12,101 items) in the setup of the SASRec baseline
-(configs/sasrec_beauty.py: full softmax CE on prefix rows, default_config.strong_baseline;
+(configs/sasrec_beauty.py: full softmax CE on prefix rows, rsir_jax.config.strong_baseline;
 full ranking, history masked), with the default model size (d=64, 2 layers, dropout 0.5, the
 last 50 items), so the two backbones differ in the backbone alone.
 
@@ -10,7 +10,7 @@ last 50 items), so the two backbones differ in the backbone alone.
 Result: not measured yet.
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config, strong_baseline
+from rsir_jax.config import apply_preset, get_base_config, strong_baseline
 
 
 def get_config(preset: str = ""):

@@ -1,5 +1,5 @@
 """HSTU on Amazon Beauty (22,363 users, 12,101 items) in the setup of the SASRec baseline
-(configs/sasrec_beauty.py: full softmax CE on prefix rows, default_config.strong_baseline;
+(configs/sasrec_beauty.py: full softmax CE on prefix rows, rsir_jax.config.strong_baseline;
 full ranking, history masked), sized like it (d=64, 2 layers, 2 heads, dropout and attention
 dropout 0.5, the last 50 items), so the two backbones differ in the layer alone.
 
@@ -10,7 +10,7 @@ dropout 0.5, the last 50 items), so the two backbones differ in the layer alone.
 Result: not measured yet.
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config, strong_baseline
+from rsir_jax.config import apply_preset, get_base_config, strong_baseline
 
 
 def get_config(preset: str = ""):

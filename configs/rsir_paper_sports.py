@@ -1,9 +1,9 @@
 r"""RSIR on Amazon Sports_and_Outdoors exactly as the authors' released code runs it
-(default_config.authors_protocol: their SASRec, sampled softmax with 256 negatives per
+(rsir_jax.config.authors_protocol: their SASRec, sampled softmax with 256 negatives per
 position from outside the row, one row per user, patience 20, seed 2023; m = 5, p = 0.5,
 greedy, first-item start, the item before a failed check kept, duplicates removed within a
 round's new rows only, T = the row's input; 3 rounds) at tau 20, the threshold whose data
-growth is closest to the paper's (default_config.PAPER_TAU).
+growth is closest to the paper's (rsir_jax.config.PAPER_TAU).
 
   python launch.py --config=configs/rsir_paper_sports.py --sweep=config   # Table 2, 3 seeds
   python launch.py --config=configs/rsir_paper_sports.py            # with the check, seed 2023
@@ -24,7 +24,7 @@ a third of its earlier time (section 15); `python -m benchmarks.bill_table2` pro
 sweep's CPU hours from the rounds measured so far.
 """
 
-from rsir_jax.default_config import PAPER_PRESETS, get_base_config, paper_rsir, paper_sweep
+from rsir_jax.config import PAPER_PRESETS, get_base_config, paper_rsir, paper_sweep
 
 PRESETS = PAPER_PRESETS
 SEEDS = (2023, 0, 1)

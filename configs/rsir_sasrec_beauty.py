@@ -1,5 +1,5 @@
 r"""RSIR with SASRec on Amazon Beauty in our reading of the paper's training setup (sampled
-softmax with 256 negatives shared by the batch, sequence rows, default_config.paper_setup) and
+softmax with 256 negatives shared by the batch, sequence rows, rsir_jax.config.paper_setup) and
 our generation defaults: 3 rounds of train -> generate with fidelity control -> augment ->
 retrain, m = 5, p = 0.5, tau = 5. The authors' exact protocol: configs/rsir_paper_beauty.py.
 
@@ -22,7 +22,7 @@ synthetic share reaches 90%. The paper reports cumulative gains (Sports: 0.0474 
 0.0517 -> 0.0528). Every table in docs/results.md (sections 4 to 7).
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config, paper_setup
+from rsir_jax.config import apply_preset, get_base_config, paper_setup
 
 PRESETS = ("", "nofid_m1", "real", "tau_sweep", "smoke")
 

@@ -1,5 +1,5 @@
 r"""RSIR with SASRec on Amazon Beauty on the strong baseline (full softmax CE on prefix rows,
-default_config.strong_baseline, which beats RecBole): 3 rounds, m = 5, p = 0.5, tau 5 and 20,
+rsir_jax.config.strong_baseline, which beats RecBole): 3 rounds, m = 5, p = 0.5, tau 5 and 20,
 seeds 0 and 1. Does self-improvement add anything to a well-trained model?
 
   python launch.py --config=configs/rsir_strong_beauty.py --sweep=config   # 4 runs
@@ -15,7 +15,7 @@ ef7d843 with the same code path): tau 5 0.0923 / 0.0565 -> 0.0927 / 0.0562 -> 0.
 then falls below the baseline. Not yet regenerated into docs/results.md from this version.
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config, strong_baseline
+from rsir_jax.config import apply_preset, get_base_config, strong_baseline
 
 
 def get_config(preset: str = ""):

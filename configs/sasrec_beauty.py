@@ -1,5 +1,5 @@
 """SASRec on Amazon Beauty (22,363 users, 12,101 items): the strong baseline, full softmax CE
-on prefix rows, trained fast (default_config.strong_baseline: 512 rows per batch, dropout
+on prefix rows, trained fast (rsir_jax.config.strong_baseline: 512 rows per batch, dropout
 warmup, decay on plateau, rbg masks), full ranking, history masked. The main job.
 
   python launch.py --config=configs/sasrec_beauty.py            # one run, seed 0
@@ -21,7 +21,7 @@ with a warm compilation cache; with --config.data.bucket_lengths='()' (one shape
 the full length 50, free on a GPU) 41 s and 17 s.
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config, strong_baseline
+from rsir_jax.config import apply_preset, get_base_config, strong_baseline
 
 
 def get_config(preset: str = ""):

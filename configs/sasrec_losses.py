@@ -11,7 +11,7 @@ sampled 0.0408 / 0.0231, BCE 0.0293 / 0.0149. Full CE is the best loss on both; 
 rows it stays below RecBole on Beauty (0.0897 / 0.0538), which prefix rows pass.
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config
+from rsir_jax.config import apply_preset, get_base_config
 
 PATIENCE = 10  # the measured runs' (the paper: 20)
 

@@ -1,5 +1,5 @@
 """SASRec on Sports_and_Outdoors (35,598 users, 18,357 items): the strong baseline, full
-softmax CE on prefix rows trained fast (default_config.strong_baseline), full ranking,
+softmax CE on prefix rows trained fast (rsir_jax.config.strong_baseline), full ranking,
 history masked.
 
   python launch.py --config=configs/sasrec_sports.py
@@ -17,7 +17,7 @@ above our sequence rows (configs/sasrec_losses.py: 0.0443 / 0.0262). The bar's o
 its 256-negative sampled softmax (0.0421 / 0.0240): end of section 11.
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config, strong_baseline
+from rsir_jax.config import apply_preset, get_base_config, strong_baseline
 
 
 def get_config(preset: str = ""):

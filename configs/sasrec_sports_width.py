@@ -24,7 +24,7 @@ training loss keeps falling. Width 128 at 2e-3 was stopped on the CPU after 14 e
 learned far slower than width 64; its metrics.jsonl).
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config, strong_baseline
+from rsir_jax.config import apply_preset, get_base_config, strong_baseline
 
 
 def get_config(preset: str = ""):

@@ -1,5 +1,5 @@
 """SASRec on Yelp 2019 (30,431 users, 20,033 items), full softmax CE on prefix rows
-(default_config.strong_baseline), full ranking, history masked.
+(rsir_jax.config.strong_baseline), full ranking, history masked.
 
   python launch.py --config=configs/sasrec_yelp.py
   python launch.py --config=configs/sasrec_yelp.py:smoke
@@ -8,7 +8,7 @@ Expected (full run): not yet measured on this file. On Beauty this setup reaches
 Recall@10 0.094, NDCG@10 0.057 (docs/results.md).
 """
 
-from rsir_jax.default_config import apply_preset, get_base_config, strong_baseline
+from rsir_jax.config import apply_preset, get_base_config, strong_baseline
 
 
 def get_config(preset: str = ""):

@@ -108,7 +108,10 @@ def main():
 
 def _run(config, workdir):
   """The rounds of `config` on the tiny data in `workdir`."""
-  from rsir_jax import rounds  # noqa: E402 (after the path is set)
+  try:  # after the path is set; the loop's module since the package has layers, or before
+    from rsir_jax.run import rounds
+  except ImportError:
+    from rsir_jax import rounds
   data = tiny.tiny_data()
   os.makedirs(workdir, exist_ok=True)
   with open(os.path.join(workdir, "config.json"), "w") as f:  # as a run's: a round 0 source

@@ -18,8 +18,8 @@
 #     stopped sweep resumes from its workdir when started again.
 # Everything but checkpoints and datasets (benchmark JSON, runs' JSON/CSV/PNG, logs) is packed
 # into OUT/results.tgz before DEADLINE_S; unpack it and gather each config's parts into one
-# sweep folder with `python -m rsir_jax.merge_sweeps --into=runs/X DIR/X.part0 DIR/X.part1 ...`
-# for `python -m rsir_jax.report`. SMOKE=1 swaps the gate's and the benchmark's config for the
+# sweep folder with `python -m rsir_jax.tools.merge_sweeps --into=runs/X DIR/X.part0 DIR/X.part1 ...`
+# for `python -m rsir_jax.tools.report`. SMOKE=1 swaps the gate's and the benchmark's config for the
 # 'smoke' preset: the script itself checked on a CPU in minutes (give the sweeps ':smoke' too).
 #   bash scripts/gpu_check.sh OUT DEADLINE_S [configs/X.py[:preset][@SWEEP_ONLY] ...]
 set -uo pipefail

@@ -14,7 +14,9 @@ import sys
 
 import jax
 
-from rsir_jax import config_check, parallel, rounds
+from rsir_jax import parallel
+from rsir_jax.run import check as config_check
+from rsir_jax.run import rounds
 from tests import tiny
 
 

@@ -1,5 +1,5 @@
 """The sequence edits (sequence_ops.py), the augmentation baselines of a round
-(heuristics.py, rsir.generator) and CL4SRec's contrastive views and loss
+(augmenters.py, rsir.generator) and CL4SRec's contrastive views and loss
 (models/cl4srec.py): each edit's invariants against a plain reading of its rule, the
 determinism of a key, a round end to end and the matching of row counts."""
 
@@ -12,9 +12,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rsir_jax import heuristics, models, rounds, sequence_ops
-from rsir_jax.models import cl4srec
-from rsir_jax.workdir import WorkdirError
+from rsir_jax import models
+from rsir_jax.files.workdir import WorkdirError
+from rsir_jax.generate import augmenters
+from rsir_jax.models import cl4srec, sequence_ops
+from rsir_jax.run import rounds
 from tests import tiny
 
 W = 12  # row width
@@ -104,7 +106,7 @@ def test_edits_are_functions_of_their_key():
 
 def test_most_similar_items_matches_numpy():
   table = np.random.default_rng(1).normal(size=(40, 8)).astype(np.float32)
-  got = heuristics.most_similar_items(table, chunk=16)
+  got = augmenters.most_similar_items(table, chunk=16)
   unit = table / np.linalg.norm(table, axis=1, keepdims=True)
   sim = unit @ unit.T
   np.fill_diagonal(sim, -np.inf)
@@ -113,12 +115,12 @@ def test_most_similar_items_matches_numpy():
   assert got[0] == 0
 
 
-@pytest.mark.parametrize("kind", heuristics.HEURISTICS)
+@pytest.mark.parametrize("kind", augmenters.HEURISTICS)
 def test_generate_round_draws_only_allowed_items_deterministically(kind):
   rows = [r[r > 0] for r in ROWS] + [np.arange(1, 31, dtype=np.int32)]  # one longer than 12
   table = np.random.default_rng(2).normal(size=(120, 8)).astype(np.float32)
-  similar = heuristics.most_similar_items(table)
-  run = lambda seed: heuristics.generate_round(kind, 0.5, rows, 3, jax.random.key(seed), W,
+  similar = augmenters.most_similar_items(table)
+  run = lambda seed: augmenters.generate_round(kind, 0.5, rows, 3, jax.random.key(seed), W,
                                                table, chunk_size=8)
   out = run(0)
   eligible = [i for i, r in enumerate(rows) if len(r) >= 2]
@@ -134,25 +136,25 @@ def test_generate_round_draws_only_allowed_items_deterministically(kind):
   np.testing.assert_array_equal(out.items, again.items)
   assert not np.array_equal(out.items, other.items)
   with pytest.raises(ValueError, match="not a heuristic"):
-    heuristics.generate_round("rsir", 0.5, rows, 1, jax.random.key(0), W)
+    augmenters.generate_round("rsir", 0.5, rows, 1, jax.random.key(0), W)
 
 
 def test_match_index_keeps_a_seeded_subset_of_rows_in_order():
   lengths = np.full(20, 2)
-  kept = heuristics.match_index(lengths, 7, jax.random.key(0))
+  kept = augmenters.match_index(lengths, 7, jax.random.key(0))
   assert len(kept) == 7 and kept.tolist() == sorted(kept.tolist())
-  assert heuristics.match_index(lengths, 7, jax.random.key(0)).tolist() == kept.tolist()
-  assert heuristics.match_index(lengths, 7, jax.random.key(1)).tolist() != kept.tolist()
-  assert heuristics.match_index(lengths, 30, jax.random.key(0)).tolist() == list(range(20))
+  assert augmenters.match_index(lengths, 7, jax.random.key(0)).tolist() == kept.tolist()
+  assert augmenters.match_index(lengths, 7, jax.random.key(1)).tolist() != kept.tolist()
+  assert augmenters.match_index(lengths, 30, jax.random.key(0)).tolist() == list(range(20))
 
 
 def test_match_index_by_interactions_stays_within_the_total():
   lengths = np.array([1 + i % 5 for i in range(40)])  # 1..5
-  kept = heuristics.match_index(lengths, 37, jax.random.key(3), by="interactions")
+  kept = augmenters.match_index(lengths, 37, jax.random.key(3), by="interactions")
   assert 37 - 5 < lengths[kept].sum() <= 37 and kept.tolist() == sorted(kept.tolist())
-  again = heuristics.match_index(lengths, 37, jax.random.key(3), by="interactions")
+  again = augmenters.match_index(lengths, 37, jax.random.key(3), by="interactions")
   assert again.tolist() == kept.tolist()
-  assert len(heuristics.match_index(lengths, 10**6, jax.random.key(3), by="interactions")) == 40
+  assert len(augmenters.match_index(lengths, 10**6, jax.random.key(3), by="interactions")) == 40
 
 
 def _round_config(generator, **rsir):

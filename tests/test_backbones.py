@@ -10,7 +10,11 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rsir_jax import batching, models, rounds, sampler, train_step
+from rsir_jax import models
+from rsir_jax.generate import sampler
+from rsir_jax.run import rounds
+from rsir_jax.train import batching
+from rsir_jax.train import step as train_step
 from tests import tiny
 
 V, L = 30, 12

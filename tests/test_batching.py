@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from rsir_jax import batching
+from rsir_jax.train import batching
 
 
 def _random_sequences(n=300, seed=0):

@@ -2,14 +2,17 @@
 the field, a workdir refuses another config's run."""
 
 import glob
-import json
 import importlib.util
+import json
 import os
 
 import pytest
 
-from rsir_jax import config_check, default_config, parallel, sweep
-from rsir_jax.workdir import WorkdirError, check_same_run, default_workdir
+from rsir_jax import config as config_lib
+from rsir_jax import parallel
+from rsir_jax.files.workdir import WorkdirError, check_same_run, default_workdir
+from rsir_jax.run import check as config_check
+from rsir_jax.run import sweep
 from tests import tiny
 
 CONFIG_DIR = os.path.join(os.path.dirname(__file__), "..", "configs")
@@ -58,7 +61,7 @@ def test_every_config_file_is_valid_and_documented(path):
     ("rsir.slots", -3, "config.rsir.slots=-3"),
 ])
 def test_invalid_values_name_the_field(field, value, message):
-  c = default_config.get_base_config()
+  c = config_lib.get_base_config()
   section, name = field.split(".")
   c[section][name] = value
   with pytest.raises(config_check.ConfigError) as err:
@@ -68,7 +71,7 @@ def test_invalid_values_name_the_field(field, value, message):
 
 def test_heads_must_divide_the_width_only_for_backbones_with_heads():
   for name, ok in (("gru4rec", True), ("hstu", False), ("sasrec", False)):
-    c = default_config.get_base_config()
+    c = config_lib.get_base_config()
     c.model.name, c.model.num_heads, c.rsir.generator_dim = name, 3, 16
     if ok:
       config_check.validate(c)
@@ -78,16 +81,16 @@ def test_heads_must_divide_the_width_only_for_backbones_with_heads():
 
 
 def test_name_and_path_are_exclusive():
-  c = default_config.get_base_config()
+  c = config_lib.get_base_config()
   c.data.path = "mine.txt"
   with pytest.raises(config_check.ConfigError, match="exactly one"):
     config_check.validate(c)
 
 
 def test_screen_preset_stops_the_full_run_after_15_epochs_and_changes_nothing_else():
-  full = default_config.strong_baseline(default_config.get_base_config())
-  screen = default_config.apply_preset(
-      default_config.strong_baseline(default_config.get_base_config()), "screen")
+  full = config_lib.strong_baseline(config_lib.get_base_config())
+  screen = config_lib.apply_preset(
+      config_lib.strong_baseline(config_lib.get_base_config()), "screen")
   assert screen.train.max_epochs == 15 and full.train.max_epochs > 15
   screen.train.max_epochs = full.train.max_epochs
   assert screen.to_dict() == full.to_dict()
@@ -95,11 +98,11 @@ def test_screen_preset_stops_the_full_run_after_15_epochs_and_changes_nothing_el
 
 def test_unknown_preset_is_refused():
   with pytest.raises(ValueError, match="preset"):
-    default_config.apply_preset(default_config.get_base_config(), "huge")
+    config_lib.apply_preset(config_lib.get_base_config(), "huge")
 
 
 def test_default_workdir_follows_the_config():
-  a, b = default_config.get_base_config(), default_config.get_base_config()
+  a, b = config_lib.get_base_config(), config_lib.get_base_config()
   assert default_workdir(a) == default_workdir(b)
   b.train.stop_after_steps = 5          # execution-only: same run
   assert default_workdir(a) == default_workdir(b)
@@ -137,7 +140,7 @@ def test_the_memory_estimate_is_each_backbones_own():
 
 
 def test_a_workdir_refuses_a_different_config(tmp_path):
-  c = default_config.get_base_config()
+  c = config_lib.get_base_config()
   check_same_run(str(tmp_path), c)  # empty: fine
   with open(tmp_path / "config.json", "w") as f:
     json.dump(c.to_dict(), f)
@@ -147,7 +150,7 @@ def test_a_workdir_refuses_a_different_config(tmp_path):
 
 
 def test_a_field_added_later_matches_only_at_its_default(tmp_path):
-  c = default_config.get_base_config()
+  c = config_lib.get_base_config()
   stored = c.to_dict()
   del stored["train"]["loss_norm"]  # a run started before the field existed
   with open(tmp_path / "config.json", "w") as f:
@@ -159,7 +162,7 @@ def test_a_field_added_later_matches_only_at_its_default(tmp_path):
 
 
 def test_an_rsir_run_may_change_its_number_of_rounds_but_not_become_a_baseline(tmp_path):
-  c = default_config.get_base_config()
+  c = config_lib.get_base_config()
   c.rsir.rounds = 1
   with open(tmp_path / "config.json", "w") as f:
     json.dump(c.to_dict(), f)
@@ -171,7 +174,7 @@ def test_an_rsir_run_may_change_its_number_of_rounds_but_not_become_a_baseline(t
 
 
 def test_batch_sizes_must_split_over_the_devices():
-  c = default_config.get_base_config()
+  c = config_lib.get_base_config()
   c.train.batch_size = 7
   config_check.check_sizes(c, 100, parallel.make_mesh(1))  # one device takes anything
   with pytest.raises(parallel.DeviceError, match="parallel.num_devices=64 but only"):
@@ -187,7 +190,7 @@ def test_paper_configs_hold_the_authors_values_and_share_round0_per_seed():
               "train.patience": 20, "rsir.m": 5, "rsir.p": 0.5, "rsir.choice": "greedy",
               "rsir.start": "first", "rsir.drop_failed": False, "rsir.dedup": "new",
               "rsir.targets": "input", "rsir.rounds": 3, "rsir.fidelity": True,
-              "rsir.tau": default_config.PAPER_TAU, "data.name": "sports"}
+              "rsir.tau": config_lib.PAPER_TAU, "data.name": "sports"}
   assert {f: c[f.split(".")[0]][f.split(".")[1]] if "." in f else c[f] for f in expected} \
       == expected
   nofid = _load(path).get_config("nofid")
@@ -220,7 +223,7 @@ def test_paper_configs_hold_the_authors_values_and_share_round0_per_seed():
     ({"model.name": "cl4srec", "model.cl_mask": -0.1}, "config.model.cl_mask"),
 ])
 def test_invalid_generator_and_contrastive_fields_name_the_field(overrides, message):
-  c = sweep.apply_overrides(default_config.get_base_config(), {"rsir.rounds": 1, **overrides})
+  c = sweep.apply_overrides(config_lib.get_base_config(), {"rsir.rounds": 1, **overrides})
   with pytest.raises(config_check.ConfigError) as err:
     config_check.validate(c)
   assert message in str(err.value)

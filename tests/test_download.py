@@ -11,8 +11,12 @@ from pathlib import Path
 import pytest
 
 from rsir_jax.data import download
-from rsir_jax.data.download import (ChecksumError, DatasetSpec, DatasetUnavailableError,
-                                    locate_dataset)
+from rsir_jax.data.download import (
+  ChecksumError,
+  DatasetSpec,
+  DatasetUnavailableError,
+  locate_dataset,
+)
 
 CONTENT = b"".join(b"%d %d %d %d\n" % (u, u + 1, u + 2, u + 3) for u in range(1, 2000))
 SHA = hashlib.sha256(CONTENT).hexdigest()

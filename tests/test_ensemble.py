@@ -10,7 +10,12 @@ import jax
 import numpy as np
 import pytest
 
-from rsir_jax import ensemble_eval, evaluation, experiment, models, rounds, sampler
+from rsir_jax import models
+from rsir_jax.files.rounds import RoundFiles
+from rsir_jax.generate import sampler
+from rsir_jax.run import experiment, rounds
+from rsir_jax.tools import ensemble_eval
+from rsir_jax.train import evaluation
 from tests import tiny
 
 
@@ -106,7 +111,7 @@ def test_capped_rounds_report_the_ensemble_beside_the_newest_model(tiny_data, tm
     table = list(csv.DictReader(f))
   assert table[0]["ensemble_test_ndcg@10"] == ""
   assert float(table[1]["ensemble_test_ndcg@10"]) == part["test"]["ndcg@10"]
-  files = rounds.RoundFiles(str(tmp_path), None, tiny_data.item_ids)
+  files = RoundFiles(str(tmp_path), None, tiny_data.item_ids)
   owners = files.synthetic_owners(2)
   assert len(owners) == len(files.synthetic_rows(2)) > 0
   assert np.all((owners >= 0) & (owners < len(tiny_data.split.train)))

@@ -8,8 +8,9 @@ import sys
 
 import pytest
 
-from rsir_jax import batching, experiment, popularity
 from rsir_jax.data.load import load_split
+from rsir_jax.run import experiment
+from rsir_jax.train import batching, popularity
 from tests.conftest import beauty_available
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "configs"))

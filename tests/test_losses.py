@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rsir_jax import losses, row_negatives
+from rsir_jax.train import losses, pool_negatives, row_negatives
 
 B, L, D, V = 3, 4, 8, 20
 
@@ -173,3 +173,87 @@ def test_row_pool_negatives_are_uniform_over_the_items_outside_the_row():
     assert set(np.flatnonzero(counts)) == set(allowed)
     expected = got.size / len(allowed)
     assert np.all(np.abs(counts[allowed] - expected) < 5 * np.sqrt(expected))
+
+
+def _from_pool_draws(key, rows, n, pool_size):
+  """What row_from_pool draws for every position of the batch: the pool, and per position
+  (B, L) its negatives (the items of its taken pool slots)."""
+  pool = pool_negatives.draw_pool(key, V, pool_size)
+  in_row = pool_negatives.pool_in_rows(pool, jnp.asarray(rows), V)
+  extra = row_negatives.pool_extra(n, rows.shape[1], V)
+  slots, taken = map(np.asarray, pool_negatives.draw_slots(key, in_row, jnp.arange(B * L), L,
+                                                           n, extra))
+  pool = np.asarray(pool)
+  return pool, [[pool[slots[b * L + l][taken[b * L + l]]] for l in range(L)] for b in range(B)]
+
+
+@pytest.mark.parametrize("chunk", [0, 1, 3, 32])
+def test_sampled_softmax_with_row_from_pool_negatives(inputs, chunk):
+  """Per position: n pool entries outside its row's input (accidental hits masked), against
+  numpy on the same draws, at once (chunk 0) or by the packed loop."""
+  h, table, targets = inputs
+  rows = np.array([[1, 2, 3, 0], [4, 4, 5, 6], [7, 8, 9, 10]], np.int32)
+  key, n, pool_size = jax.random.key(9), 12, 16
+  pool, negatives = _from_pool_draws(key, rows, n, pool_size)
+  want = []
+  for b in range(B):
+    for l in range(L):
+      assert len(negatives[b][l]) == n and not set(negatives[b][l]) & set(rows[b].tolist())
+      assert set(negatives[b][l]) <= set(pool.tolist())
+      t = targets[b, l]
+      if t:
+        pos = table[t] @ h[b, l]
+        neg = [table[j] @ h[b, l] for j in negatives[b][l] if j != t]
+        want.append(_logsumexp(np.array([pos] + neg, np.float64)) - pos)
+  got = losses.sampled_softmax(jnp.asarray(h), jnp.asarray(targets), jnp.asarray(table), key, n,
+                               "row_from_pool", jnp.asarray(rows), row_chunk=chunk,
+                               pool_size=pool_size)
+  assert float(got) == pytest.approx(np.mean(want), rel=1e-5)
+
+
+def test_row_from_pool_packed_loop_has_the_gradients_of_the_plain_computation(inputs):
+  """The packed loop's hand-written backward pass against autodiff of the at-once version
+  (same draws), for the hidden states and the item table, under jit."""
+  h, table, targets = map(jnp.asarray, inputs)
+  rows = jnp.asarray(np.array([[1, 2, 3, 0], [4, 4, 5, 6], [7, 8, 9, 10]], np.int32))
+  key = jax.random.key(4)
+
+  def grads(chunk):
+    loss = lambda h, t: 1.5 * losses.sampled_softmax(h, targets, t, key, 10, "row_from_pool",
+                                                     rows, chunk, pool_size=12)
+    return jax.jit(jax.value_and_grad(loss, argnums=(0, 1)))(h, table)
+
+  (want, (dh_want, dt_want)), (got, (dh_got, dt_got)) = grads(0), grads(4)
+  assert float(got) == pytest.approx(float(want), rel=1e-6)
+  np.testing.assert_allclose(dh_got, dh_want, rtol=1e-5, atol=1e-7)
+  np.testing.assert_allclose(dt_got, dt_want, rtol=1e-5, atol=1e-7)
+  assert float(jnp.abs(dt_got[0]).max()) == 0.0  # padding is never a candidate
+
+
+def test_row_from_pool_negatives_are_uniform_over_the_items_outside_the_row():
+  """Over many batches' pools, each position's negatives cover exactly the items outside
+  its row, about equally often: each negative alone is distributed as under `row`."""
+  V, n, M, P, pools = 30, 40, 60, 5, 2000
+  rows = jnp.asarray(np.array([[3, 7, 7, 12, 0, 0], [1, 2, 3, 4, 5, 30]], np.int32))
+  extra = row_negatives.pool_extra(n, rows.shape[1], V)
+
+  def draw(key):
+    pool = pool_negatives.draw_pool(key, V, M)
+    in_row = pool_negatives.pool_in_rows(pool, rows, V)
+    slots, taken = pool_negatives.draw_slots(key, in_row, jnp.arange(2 * P), P, n, extra)
+    return pool[slots], taken
+
+  items, taken = map(np.asarray, jax.jit(jax.vmap(draw))(jax.random.split(jax.random.key(0),
+                                                                          pools)))
+  for b, row in enumerate(np.asarray(rows)):
+    got = items[:, b * P:(b + 1) * P][taken[:, b * P:(b + 1) * P]]
+    # A toy pool of 60 whose row holds a fifth of the items may leave a position short of n
+    # (Beauty's rows hold under 0.5% of a pool): rare.
+    assert pools * P * n * 0.999 <= len(got) <= pools * P * n
+    allowed = sorted(set(range(1, V + 1)) - set(row.tolist()))
+    counts = np.bincount(got, minlength=V + 1)
+    assert set(np.flatnonzero(counts)) == set(allowed)
+    expected = got.size / len(allowed)
+    # Positions of one batch share a pool, so an item's count varies as its number of pool
+    # entries does: relative spread about 1 / sqrt(pools * M / V); five of them.
+    assert np.all(np.abs(counts[allowed] - expected) < 5 * expected / np.sqrt(pools * M / V))

@@ -6,7 +6,9 @@ import os
 
 import pytest
 
-from rsir_jax import default_config, merge_sweeps, report, sweep
+from rsir_jax import config as config_lib
+from rsir_jax.run import sweep
+from rsir_jax.tools import merge_sweeps, report
 
 PROVENANCE = {"commit": "abc1234", "machine": "NVIDIA H200 x1", "date": "2026-11-30"}
 POINTS = [{"seed": s, "rsir.generator": g} for s in (0, 1) for g in ("rsir", "reorder")]
@@ -34,7 +36,7 @@ def _part(root, only, finished, unfinished=(), base=None):
   """A part folder as a GPU process leaves it: the whole grid's sweep.json, its command
   with its own absolute workdir, finished points (results.json naming their workdir) and
   started ones (rounds.json only), each with a lock."""
-  base = base or default_config.get_base_config()
+  base = base or config_lib.get_base_config()
   command = (f"python launch.py --config=configs/x.py --sweep=config --workdir={root} "
              f"'--sweep_only={only}'")
   _write(root, "sweep.json", {"base": base.to_dict(), "points": POINTS, "command": command,
@@ -103,7 +105,7 @@ def test_two_finished_copies_of_a_point_stop_the_merge(tmp_path):
 
 
 def test_parts_of_different_sweeps_do_not_merge(tmp_path, capsys):
-  other = default_config.get_base_config()
+  other = config_lib.get_base_config()
   other.data.name = "sports"
   a = _part(str(tmp_path / "a"), "seed=0", [(0, 0.07)])
   b = _part(str(tmp_path / "b"), "seed=1", [(2, 0.06)], base=other)

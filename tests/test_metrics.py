@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rsir_jax import metrics
+from rsir_jax.train import metrics
 
 
 def _reference(scores_BxV, targets_B, history, ks):

@@ -7,7 +7,10 @@ import statistics
 import sys
 import types
 
-from rsir_jax import default_config, provenance, report, sweep
+from rsir_jax import config as config_lib
+from rsir_jax.files import provenance
+from rsir_jax.run import sweep
+from rsir_jax.tools import report, report_tables
 
 PROVENANCE = {"commit": "abc1234", "machine": "CPU x86_64, 2 cores", "date": "2026-11-28"}
 
@@ -23,7 +26,7 @@ def _write(folder, name, obj):
 
 
 def _fake_sweep(root, points, results_of, command="python launch.py --sweep=config"):
-  base = default_config.get_base_config()
+  base = config_lib.get_base_config()
   _write(root, "sweep.json", {"base": base.to_dict(), "points": points, "command": command})
   for p in points:
     d = os.path.join(root, sweep.point_name(p))
@@ -195,10 +198,10 @@ def test_rows_files_record_a_command_that_runs_as_typed(tmp_path, monkeypatch):
   """write_rows' command: `python -m module` for a module, arguments with spaces quoted."""
   monkeypatch.setattr(sys, "argv", ["ignored", "--ensemble=two seeds:a:b", "--out=x.json"])
   monkeypatch.setattr(sys.modules["__main__"], "__spec__",
-                      types.SimpleNamespace(name="rsir_jax.ensemble_eval"), raising=False)
+                      types.SimpleNamespace(name="rsir_jax.tools.ensemble_eval"), raising=False)
   provenance.write_rows(str(tmp_path / "rows.json"), [{"a": 1}])
   written = json.loads((tmp_path / "rows.json").read_text())
-  assert written["command"] == ("python -m rsir_jax.ensemble_eval '--ensemble=two seeds:a:b' "
+  assert written["command"] == ("python -m rsir_jax.tools.ensemble_eval '--ensemble=two seeds:a:b' "
                                 "--out=x.json")
   assert written["rows"] == [{"a": 1}] and set(written["provenance"]) == set(PROVENANCE)
 
@@ -256,7 +259,7 @@ def test_round_data_table_gives_each_rounds_data_and_generation(tmp_path):
                "valid": _metrics(0, 0), "provenance": PROVENANCE}]
     return ("rounds.json", rounds)
   _fake_sweep(str(tmp_path / "s"), [{"seed": 0}, {"seed": 2}], result)
-  out = "\n".join(report.round_data_table(report._load_runs(str(tmp_path / "s"))[0]))
+  out = "\n".join(report_tables.round_data_table(report._load_runs(str(tmp_path / "s"))[0]))
   round0 = next(l for l in out.splitlines() if l.startswith("| 0 |"))
   assert round0 == ("| 0 | 2 | 10 | 80 | 1.60e-01 | 8.00 | 0% | 6 | 0.50 / 0.25 / 0.00 | "
                     "0.50 | 2.00 |")

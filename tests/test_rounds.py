@@ -9,11 +9,12 @@ import jax
 import numpy as np
 import pytest
 
-from rsir_jax import augment, generation, rounds, sampler
 from rsir_jax.data.load import ItemIds
 from rsir_jax.files import Writer
-from rsir_jax.round_files import RoundFiles, summary
-from rsir_jax.workdir import WorkdirError
+from rsir_jax.files.rounds import RoundFiles, summary
+from rsir_jax.files.workdir import WorkdirError
+from rsir_jax.generate import filtering, rollouts, sampler
+from rsir_jax.run import round_generation, round_training, rounds
 from tests import tiny
 
 
@@ -35,14 +36,14 @@ def test_augment_filters_and_deduplicates():
   existing = [np.array([1, 2, 3], np.int32)]
   out = _rollouts([[1, 2, 3, 0], [4, 5, 6, 0], [4, 5, 6, 0], [7, 8, 0, 0], [4, 5, 6, 9],
                    [1, 2, 3, 0]], [3, 3, 3, 2, 4, 3], [F, E, E, F, M, F])
-  rows, counts = augment.augment(existing, out, min_len=3)
+  rows, counts = filtering.augment(existing, out, min_len=3)
   assert [r.tolist() for r in rows] == [[4, 5, 6], [4, 5, 6, 9]]
   assert counts["duplicates_of_existing"] == 2 and counts["duplicates_within"] == 1
   assert counts["too_short"] == 1 and counts["rows_added"] == 2
   assert counts["interactions_added"] == 7 and counts["trajectories"] == 6
   assert counts["stop_reasons"] == {"fidelity": 3, "exhausted": 2, "max_length": 1}
   # The authors' rule: a repeat of an existing row is added again (once per round).
-  rows, counts = augment.augment(existing, out, min_len=3, dedup="new")
+  rows, counts = filtering.augment(existing, out, min_len=3, dedup="new")
   assert [r.tolist() for r in rows] == [[1, 2, 3], [4, 5, 6], [4, 5, 6, 9]]
   assert counts["duplicates_of_existing"] == 1 and counts["duplicates_within"] == 2
 
@@ -50,7 +51,7 @@ def test_augment_filters_and_deduplicates():
 def test_a_trajectory_that_is_only_its_copied_prefix_is_not_synthetic():
   """start=prefix: a trajectory whose first judged check fails is its source's real prefix."""
   out = _rollouts([[5, 6, 7, 0], [5, 6, 7, 8]], [3, 4], [F, E], num_forced=[3, 3])
-  rows, counts = augment.augment([], out, min_len=3)
+  rows, counts = filtering.augment([], out, min_len=3)
   assert [r.tolist() for r in rows] == [[5, 6, 7, 8]] and counts["no_generated_item"] == 1
 
 
@@ -58,7 +59,7 @@ def test_check_pass_rates_count_the_trajectories_that_reach_each_check():
   # passed 0 then failed; passed 1 then failed; passed 2 then used up its source; passed 2
   # then failed; passed 0 and used up at once (never judged).
   passed, reasons = np.array([0, 1, 2, 2, 0]), np.array([F, F, E, F, E])
-  assert augment.check_pass_rates(passed, reasons) == [0.75, round(2 / 3, 4), 0.0]
+  assert filtering.check_pass_rates(passed, reasons) == [0.75, round(2 / 3, 4), 0.0]
 
 
 @pytest.mark.parametrize("original", [None, np.array([7, 1000, 2_000_000_000])])
@@ -130,14 +131,14 @@ def test_resume_inside_generation_and_its_time_adds_up(tiny_data, tmp_path, unin
       raise KeyboardInterrupt("simulated crash")
     return real(*args, **kwargs)
 
-  monkeypatch.setattr(generation.sampler, "generate", crash_on_second_chunk)
+  monkeypatch.setattr(rollouts.sampler, "generate", crash_on_second_chunk)
   with pytest.raises(KeyboardInterrupt):
     _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
   chunks = [c for c in os.listdir(tmp_path / "round_0" / "generation") if c.startswith("chunk_")]
   assert len(chunks) == 1
   with np.load(tmp_path / "round_0" / "generation" / chunks[0]) as f:
     first_chunk_s = float(f["seconds"])
-  monkeypatch.setattr(generation.sampler, "generate", real)
+  monkeypatch.setattr(rollouts.sampler, "generate", real)
   resumed = _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
   _same_rounds(resumed, uninterrupted[1])
   assert resumed[0]["time_s"]["generate"] > first_chunk_s > 0  # the first process's chunk counts
@@ -213,8 +214,8 @@ def test_the_authors_target_set_leaves_out_each_rows_last_item(tiny_data, tmp_pa
   setup = tiny.resolve(config, tiny_data)
   files = RoundFiles(str(tmp_path), setup.writer, tiny_data.item_ids)
   params = setup.model.init(jax.random.key(0))
-  new, _ = rounds.generate_round(setup, tiny_data, rounds.NewRows([], np.zeros(0, int)), params,
-                                 0, files)
+  no_rows = round_generation.NewRows([], np.zeros(0, int))
+  new, _ = round_generation.generate_round(setup, tiny_data, no_rows, params, 0, files)
   rows = new.rows
   assert new.owners.tolist() == sorted(new.owners.tolist())  # m = 1 row per real source
   inputs = {(int(s[0]), tuple(sorted(s[:-1].tolist()))) for s in tiny_data.split.train}
@@ -230,8 +231,8 @@ def test_finetune_and_weak_to_strong_run(tiny_data, tmp_path):
 
 
 def test_a_round_that_adds_nothing_reuses_the_previous_model(tiny_data, tmp_path, monkeypatch):
-  real = augment.new_row_index
-  monkeypatch.setattr(rounds.augment, "new_row_index",
+  real = filtering.new_row_index
+  monkeypatch.setattr(round_generation.filtering, "new_row_index",
                       lambda *a, **k: (np.zeros(0, np.int64), real(*a, **k)[1]))
   entries = _run(tiny.tiny_rsir_config(rounds=2), tmp_path, tiny_data)
   assert [e["trained_in"] for e in entries] == [os.path.join("round_0", "train")] * 3
@@ -246,8 +247,8 @@ def test_reseeded_rounds_train_from_their_own_keys(tiny_data):
   paired = tiny.resolve(tiny.tiny_rsir_config(), tiny_data)
   reseeded = tiny.resolve(tiny.tiny_rsir_config(reseed_rounds=True), tiny_data)
   data = lambda key: np.asarray(jax.random.key_data(key))
-  assert rounds.round_setup(paired, 1) is paired and rounds.round_setup(reseeded, 0) is reseeded
-  one, two = rounds.round_setup(reseeded, 1), rounds.round_setup(reseeded, 2)
+  assert round_training.round_setup(paired, 1) is paired and round_training.round_setup(reseeded, 0) is reseeded
+  one, two = round_training.round_setup(reseeded, 1), round_training.round_setup(reseeded, 2)
   for name in ("init", "train"):
     keys = [data(getattr(s.keys, name)) for s in (reseeded, one, two)]
     assert not np.array_equal(keys[0], keys[1]) and not np.array_equal(keys[1], keys[2])

@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from rsir_jax import generation, sampler
+from rsir_jax.generate import rollouts, sampler
 from rsir_jax.models import SASRec
 
 V, L = 40, 10
@@ -182,9 +182,9 @@ def test_a_round_does_not_depend_on_chunk_size_or_slots(params):
   sampling = sampler.SamplerConfig(max_len=L, tau=10, p_exploit=0.5, choice="sample")
   rows = [r[r > 0] for r in np.asarray(_sources())]
   key = jax.random.key(3)
-  one_call = generation.generate_round(params, MODEL, sampling, rows, 3, key, chunk_size=len(rows) * 3)
+  one_call = rollouts.generate_round(params, MODEL, sampling, rows, 3, key, chunk_size=len(rows) * 3)
   for chunk_size, slots in ((16, 0), (16, 4), (7, 3)):
-    cut = generation.generate_round(params, MODEL, sampling, rows, 3, key, chunk_size, slots=slots)
+    cut = rollouts.generate_round(params, MODEL, sampling, rows, 3, key, chunk_size, slots=slots)
     assert all(np.array_equal(a, b) for a, b in zip(one_call[:4], cut[:4])), (chunk_size, slots)
 
 

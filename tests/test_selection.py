@@ -1,10 +1,11 @@
-"""Per-user caps and the scores that choose the kept rows (selection.py), against plain
+"""Per-user caps and the scores that choose the kept rows (generate/selection.py), against plain
 numpy references (a capped run end to end: test_ensemble.py)."""
 
 import jax
 import numpy as np
 
-from rsir_jax import models, sampler, selection
+from rsir_jax import models
+from rsir_jax.generate import sampler, selection
 
 V, W = 30, 8
 

@@ -7,12 +7,15 @@ import types
 
 import pytest
 
-from rsir_jax import cli, default_config, experiment, report, sweep
+from rsir_jax import config as config_lib
+from rsir_jax.files import Writer, sweeps
+from rsir_jax.run import experiment, sweep
+from rsir_jax.tools import cli, report
 from tests import tiny
 
 
 def test_parse_grid_types_values_like_the_config():
-  c = default_config.get_base_config()
+  c = config_lib.get_base_config()
   points = sweep.parse_grid("rsir.tau=1,5; rsir.p=0.5 ;rsir.fidelity=true,False", c)
   assert len(points) == 4
   assert points[0] == {"rsir.tau": 1, "rsir.p": 0.5, "rsir.fidelity": True}
@@ -71,7 +74,7 @@ def _fake_run(calls):
   """An experiment.run that trains nothing: records the folder and writes a result."""
   def run(config, point_dir):
     calls.append(os.path.basename(point_dir))
-    metrics = {m: config.rsir.tau / 100 for m in sweep.METRICS}
+    metrics = {m: config.rsir.tau / 100 for m in sweeps.METRICS}
     result = {"test": metrics, "valid": metrics}
     os.makedirs(point_dir)
     with open(os.path.join(point_dir, "results.json"), "w") as f:
@@ -151,8 +154,8 @@ def test_summary_plots_points_that_add_switches_one_at_a_time(tmp_path):
   # The generation study's grid: a switch absent from one point (None) and False in the next.
   points = [{"rsir.tau": 5}, {"rsir.tau": 5, "rsir.drop_failed": False},
             {"rsir.tau": 20}, {"rsir.tau": 20, "rsir.drop_failed": False}]
-  final = lambda v: {"test": {m: v for m in sweep.METRICS}, "valid": {"ndcg@20": v}}
+  final = lambda v: {"test": {m: v for m in sweeps.METRICS}, "valid": {"ndcg@20": v}}
   results = [final(0.1 + i / 100) for i in range(4)]
-  sweep.write_summary(str(tmp_path), points, results)
+  sweeps.write_summary(str(tmp_path), points, results, Writer())
   assert os.path.exists(tmp_path / "sweep_ndcg10.png")
-  assert sorted([None, False, True, 3, 1], key=sweep._order) == [1, 3, False, None, True]
+  assert sorted([None, False, True, 3, 1], key=sweeps._order) == [1, 3, False, None, True]

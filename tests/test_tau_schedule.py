@@ -4,7 +4,8 @@ rate that generation measures on its own."""
 import jax
 import pytest
 
-from rsir_jax import generation, models, sampler, tau_schedule
+from rsir_jax import models
+from rsir_jax.generate import rollouts, sampler, tau_schedule
 from tests import tiny
 
 
@@ -19,15 +20,14 @@ def test_parse_reads_the_three_forms_and_names_bad_ones():
 
 
 def test_a_list_gives_round_k_its_value_and_repeats_the_last():
-  taus = [tau_schedule.tau_for_round("5,10", 20, k, None, None, [], 8) for k in range(3)]
+  taus = [tau_schedule.TauSchedule.from_spec("5,10", 20, 50).for_round(k) for k in range(3)]
   assert taus == [5, 10, 10]
-  assert tau_schedule.tau_for_round("", 20, 2, None, None, [], 8) == 20
+  assert tau_schedule.TauSchedule.from_spec("", 20, 50).for_round(2) == 20
 
 
 def test_share_scales_the_previous_tau_towards_the_target_share():
-  model = models.SASRec(num_items=50)
-  tau = lambda k, prev, share: tau_schedule.tau_for_round("share:0.3", 20, k, None, model, [],
-                                                          8, prev, share)
+  schedule = tau_schedule.TauSchedule.from_spec("share:0.3", 20, num_items=50)
+  tau = lambda k, prev, share: schedule.for_round(k, prev, share)
   assert tau(0, None, 0.0) == 20  # round 0: rsir.tau
   assert tau(1, 20, 0.6) == 10 and tau(1, 20, 0.2) == 30   # x 0.5, x 1.5
   assert tau(1, 20, 0.01) == 40 and tau(1, 20, 0.0) == 40  # at most doubled
@@ -40,8 +40,10 @@ def test_accept_picks_the_smallest_tau_reaching_the_share(share):
   model = models.SASRec(num_items=50, dim=16, num_layers=1, num_heads=2, max_len=12,
                         dropout=0.0, attn_dropout=0.0)
   params = model.init(jax.random.key(0))
-  tau = tau_schedule.tau_for_round(f"accept:{share}", 20, 0, params, model, rows, 12)
-  rate = lambda t: generation.first_check_pass_rate(
+  schedule = tau_schedule.TauSchedule.from_spec(f"accept:{share}", 20, model.num_items)
+  tau = schedule.for_round(0, ranks=lambda: tau_schedule.first_check_ranks(params, model,
+                                                                           rows, 12))
+  rate = lambda t: rollouts.first_check_pass_rate(
       params, model, sampler.SamplerConfig(max_len=12, tau=t), rows)
   assert rate(tau) >= share
   assert tau == 1 or rate(tau - 1) < share

@@ -5,7 +5,7 @@ test."""
 import json
 
 from benchmarks import bench_time_to_quality as ttq
-from rsir_jax import trainer
+from rsir_jax.run import trainer
 from tests import tiny
 
 

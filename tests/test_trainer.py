@@ -9,7 +9,9 @@ import jax
 import numpy as np
 import pytest
 
-from rsir_jax import batching, checkpoint, train_step, trainer
+from rsir_jax.run import trainer
+from rsir_jax.train import batching, checkpoint
+from rsir_jax.train import step as train_step
 from tests import tiny
 
 

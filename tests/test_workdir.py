@@ -1,19 +1,19 @@
 """A run's workdir: one process at a time (a killed run's lock never blocks), nothing written
 before the config and the data have passed their checks, ids remapped, clear data errors."""
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
 
-from rsir_jax import config_check, experiment, files
 from rsir_jax.data.parse import DataFormatError
-from rsir_jax.workdir import LOCK_FILE, WorkdirError, locked
+from rsir_jax.files import writer
+from rsir_jax.files.workdir import LOCK_FILE, WorkdirError, locked
+from rsir_jax.run import check as config_check
+from rsir_jax.run import experiment
 from tests import tiny
 
 
@@ -41,7 +41,7 @@ def test_a_run_on_a_busy_workdir_stops_at_once(tmp_path):
 
 def test_the_lock_of_a_killed_process_does_not_block(tmp_path):
   holder = subprocess.Popen(
-      [sys.executable, "-c", "import sys, time; from rsir_jax.workdir import locked\n"
+      [sys.executable, "-c", "import sys, time; from rsir_jax.files.workdir import locked\n"
        "with locked(sys.argv[1]):\n  print('locked', flush=True); time.sleep(600)", str(tmp_path)],
       stdout=subprocess.PIPE, text=True, cwd=os.path.dirname(os.path.dirname(__file__)))
   assert holder.stdout.readline().strip() == "locked"
@@ -91,7 +91,7 @@ def test_sparse_huge_item_ids_are_mapped_to_1_to_n(tmp_path):
 def test_a_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
   config, workdir = _file_config(tmp_path, **{"train.max_epochs": 3}), str(tmp_path / "run")
   experiment.run(_file_config(tmp_path), workdir + "_warm")  # compile outside the test
-  real = files.shutil.disk_usage
+  real = writer.shutil.disk_usage
   saves = {"n": 0}
 
   def fills_up(path):
@@ -99,13 +99,13 @@ def test_a_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(tmp_path,
     saves["n"] += 1
     return usage._replace(free=usage.free if saves["n"] < 3 else 1000)
 
-  monkeypatch.setattr(files.shutil, "disk_usage", fills_up)
+  monkeypatch.setattr(writer.shutil, "disk_usage", fills_up)
   full = r"checkpoints: needs about [\d.]+ MB but only 0.0 MB"
-  with pytest.raises(files.DiskFullError, match=full):
+  with pytest.raises(writer.DiskFullError, match=full):
     experiment.run(config, workdir)
   kept = os.listdir(os.path.join(workdir, "checkpoints"))
   assert kept and not any("tmp" in k for k in kept)
-  monkeypatch.setattr(files.shutil, "disk_usage", real)
+  monkeypatch.setattr(writer.shutil, "disk_usage", real)
   done = experiment.run(config, workdir)  # space freed: the same command resumes
   assert done["epochs_run"] == 3
 
@@ -113,7 +113,7 @@ def test_a_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(tmp_path,
 def test_a_writer_on_a_full_disk_says_so(tmp_path, monkeypatch):
   def no_space(*args, **kwargs):
     raise OSError(28, "No space left on device")
-  monkeypatch.setattr(files.os, "replace", no_space)
-  with pytest.raises(files.DiskFullError, match="x.json: no space left on device"):
-    files.Writer().json(str(tmp_path / "x.json"), {"a": 1})
+  monkeypatch.setattr(writer.os, "replace", no_space)
+  with pytest.raises(writer.DiskFullError, match="x.json: no space left on device"):
+    writer.Writer().json(str(tmp_path / "x.json"), {"a": 1})
   assert os.listdir(tmp_path) == []  # no temporary file left behind

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from rsir_jax import default_config, setup, sweep
+from rsir_jax import config as config_lib
 from rsir_jax.data.load import Data, ItemIds
 from rsir_jax.data.split import leave_one_out
+from rsir_jax.run import setup, sweep
 
 
 def tiny_config(overrides: dict | None = None):
   """A one-layer d=16 SASRec trained for 2 epochs on the tiny data; RSIR fields sized for
   2 rounds (used when rsir.rounds > 0). `overrides`: {"section.field": value}."""
-  c = default_config.get_base_config()
+  c = config_lib.get_base_config()
   c.model.dim, c.model.num_layers, c.model.max_len = 16, 1, 12
   c.data.bucket_lengths = (4, 8)
   c.train.batch_size, c.train.max_epochs, c.train.patience = 32, 2, 2

@@ -29,6 +29,7 @@ implements init, encode and decode for a backbone whose network is one Flax modu
 from __future__ import annotations
 
 import abc
+import dataclasses
 
 import flax.linen as nn
 import jax
@@ -43,6 +44,18 @@ class Backbone(abc.ABC):
   max_len: int
   supports_dropout_scale = False  # encode takes dropout_scale (train.dropout_warmup_epochs)
   has_auxiliary_loss = False  # auxiliary_loss is defined and added to the training loss
+  # The config's `model.*` name of a setting whose field is named otherwise (default: the
+  # same name).
+  config_names: dict = {}
+
+  @classmethod
+  def from_config(cls, model_config, num_items: int) -> "Backbone":
+    """The backbone of config section `model` for a catalogue of `num_items` items: each of
+    its dataclass fields but num_items read from the section (by `config_names`); fields it
+    does not have (e.g. GRU4Rec's attention) are not read."""
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "num_items"]
+    return cls(num_items=int(num_items),
+               **{n: model_config[cls.config_names.get(n, n)] for n in names})
 
   @abc.abstractmethod
   def init(self, key: jax.Array):

@@ -20,9 +20,8 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 
-from rsir_jax import sequence_ops
+from rsir_jax.models import sequence_ops
 from rsir_jax.models.sasrec import SASRec
 
 NUM_OPS = 3  # crop, mask, reorder
@@ -38,13 +37,7 @@ class CL4SRec(SASRec):
   reorder_rate: float = 0.6
   num_special_tokens = 1  # [mask] = num_items + 1
   has_auxiliary_loss = True
-
-  @classmethod
-  def from_config(cls, m: ml_collections.ConfigDict, num_items: int) -> "CL4SRec":
-    """The CL4SRec of config section `model` for a catalogue of `num_items` items."""
-    base = dataclasses.asdict(SASRec.from_config(m, num_items))
-    return cls(**base, cl_weight=m.cl_weight, cl_temperature=m.cl_temperature,
-               crop_rate=m.cl_crop, mask_rate=m.cl_mask, reorder_rate=m.cl_reorder)
+  config_names = {"crop_rate": "cl_crop", "mask_rate": "cl_mask", "reorder_rate": "cl_reorder"}
 
   def activation_floats(self, rows: int, length: int) -> int:
     """SASRec's, three times: the rows and their two augmented views go through the

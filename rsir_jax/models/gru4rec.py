@@ -22,7 +22,6 @@ import dataclasses
 
 import flax.linen as nn
 import jax.numpy as jnp
-import ml_collections
 
 from rsir_jax.models.base import FlaxBackbone, ScaledDropout
 
@@ -86,13 +85,6 @@ class GRU4Rec(FlaxBackbone):
   num_layers: int = 1
   dropout: float = 0.5
   max_len: int = 50
-
-  @classmethod
-  def from_config(cls, m: ml_collections.ConfigDict, num_items: int) -> "GRU4Rec":
-    """The GRU4Rec of config section `model` for a catalogue of `num_items` items (it uses
-    dim, num_layers, dropout and max_len; the attention fields do not apply)."""
-    return cls(num_items=int(num_items), dim=m.dim, num_layers=m.num_layers,
-               dropout=m.dropout, max_len=m.max_len)
 
   def network(self) -> nn.Module:
     """The Flax module of these settings."""

@@ -30,7 +30,6 @@ import dataclasses
 
 import flax.linen as nn
 import jax.numpy as jnp
-import ml_collections
 
 from rsir_jax.models.base import FlaxBackbone, ScaledDropout, attend_cached, kv_cache
 
@@ -142,14 +141,6 @@ class HSTU(FlaxBackbone):
   dropout: float = 0.5
   attn_dropout: float = 0.5
   max_len: int = 50
-
-  @classmethod
-  def from_config(cls, m: ml_collections.ConfigDict, num_items: int) -> "HSTU":
-    """The HSTU of config section `model` for a catalogue of `num_items` items (it uses dim,
-    num_layers, num_heads, dropout, attn_dropout and max_len)."""
-    return cls(num_items=int(num_items), dim=m.dim, num_layers=m.num_layers,
-               num_heads=m.num_heads, dropout=m.dropout, attn_dropout=m.attn_dropout,
-               max_len=m.max_len)
 
   def network(self) -> nn.Module:
     """The Flax module of these settings."""

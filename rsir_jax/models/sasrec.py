@@ -24,7 +24,6 @@ import dataclasses
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-import ml_collections
 
 from rsir_jax.models.base import FlaxBackbone, ScaledDropout, attend_cached, kv_cache
 
@@ -148,14 +147,6 @@ class SASRec(FlaxBackbone):
   input_norm: bool = True
   ffn_dropout: bool = False
   num_special_tokens = 0  # input-only ids after the items (CL4SRec: its [mask])
-
-  @classmethod
-  def from_config(cls, m: ml_collections.ConfigDict, num_items: int) -> "SASRec":
-    """The SASRec of config section `model` for a catalogue of `num_items` items."""
-    return cls(num_items=int(num_items), dim=m.dim, num_layers=m.num_layers,
-               num_heads=m.num_heads, ffn_mult=m.ffn_mult, dropout=m.dropout,
-               attn_dropout=m.attn_dropout, max_len=m.max_len, input_norm=m.input_norm,
-               ffn_dropout=m.ffn_dropout)
 
   def network(self) -> nn.Module:
     """The Flax module of these settings."""

@@ -1,0 +1,78 @@
+"""A round's training: round k's model on D_k = the real rows + the synthetic rows so far,
+trained in its own folder (from scratch, or from round k - 1's weights when fine-tuning), or
+taken from where it already exists (another run's round 0; the previous round's model when
+that round added nothing), then evaluated into the round's entry.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import os
+
+import jax
+
+from rsir_jax import parallel
+from rsir_jax.data.load import Data
+from rsir_jax.files import workdir as workdir_lib
+from rsir_jax.files.provenance import provenance
+from rsir_jax.files.rounds import RoundFiles
+from rsir_jax.generate import filtering
+from rsir_jax.run import trainer
+from rsir_jax.run.setup import Setup
+
+log = logging.getLogger(__name__)
+
+
+def training_source(setup: Setup, k: int, last_entry: dict | None, files: RoundFiles) -> str:
+  """Where round k's model comes from, relative to the workdir: its own training folder,
+  another run's finished round 0 (rsir.round0_dir), or, when round k - 1 added no rows (so
+  D_k = D_{k-1} and training from scratch would give the same model), that round's."""
+  loop = setup.loop
+  if k == 0 and loop.round0_dir:
+    workdir_lib.check_round0_source(setup.config, os.path.join(files.workdir, loop.round0_dir))
+    trained = os.path.join(loop.round0_dir, "round_0", "train")  # an RSIR run, else a baseline
+    return trained if os.path.isdir(os.path.join(files.workdir, trained)) else loop.round0_dir
+  if k > 0 and not loop.finetune and last_entry["generation"]["rows_added"] == 0:
+    return os.path.relpath(files.training_dir(last_entry), files.workdir)
+  return os.path.join(f"round_{k}", "train")
+
+
+def round_setup(setup: Setup, k: int) -> Setup:
+  """The setup round k trains with: with rsir.reseed_rounds, from round 1 on, the run's
+  initialisation and training keys folded with k (a model as independent of the earlier
+  rounds' as another seed's); otherwise the run's own keys (every round starts from the same
+  initialisation and draws the same dropout and negatives per step: paired rounds)."""
+  if not setup.loop.reseed_rounds or k == 0:
+    return setup
+  keys = setup.keys
+  return dataclasses.replace(setup, keys=dataclasses.replace(
+      keys, init=jax.random.fold_in(keys.init, k),
+      train=parallel.replicate(setup.mesh, jax.random.fold_in(keys.train, k))))
+
+
+def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundFiles,
+                last_entry: dict | None, previous: trainer.Fit | None
+                ) -> tuple[trainer.Fit, dict]:
+  """Trains (or reuses) and evaluates round k's model on D_k = real rows + `synthetic`;
+  returns the fit and the round's entry (without its generation part). `last_entry` and
+  `previous` are round k - 1's entry and fit (None for round 0; fit None if not needed)."""
+  counts = filtering.data_counts(data.split.train, synthetic, data.split.num_items)
+  log.info("round %d: %d rows (%d synthetic, %.1f%% of interactions)", k, counts["rows"],
+           counts["synthetic_rows"], 100 * counts["synthetic_share"])
+  source = training_source(setup, k, last_entry, files)
+  own = source == os.path.join(f"round_{k}", "train")
+  if own:
+    init = previous.params if setup.loop.finetune and previous else None
+    fitted = trainer.fit(round_setup(setup, k), list(data.split.train) + synthetic,
+                         os.path.join(files.workdir, source), init_params=init)
+  else:
+    log.info("round %d: its model is the one trained in %s", k, source)
+    fitted = trainer.restore_best(setup, os.path.join(files.workdir, source))
+  res = fitted.results
+  entry = {"round": k, "valid": res["valid"], "test": res["test"], "best_epoch": res["best_epoch"],
+           "loss": res["loss"], "seed": setup.config.seed, "data": counts, "trained_in": source,
+           "time_s": {"train": res["wall_time_s"] if own else 0.0}, "provenance": provenance()}
+  log.info("round %d test recall@10 %.4f ndcg@10 %.4f", k, res["test"]["recall@10"],
+           res["test"]["ndcg@10"])
+  return fitted, entry

@@ -1,0 +1,77 @@
+"""The RSIR loop: train f_k on D_k, generate D_{k+1} with f_k (with fidelity control, or with
+a baseline's edits: the setup's policy), repeat.
+
+Each round has two phases, each resumable on its own: training (round_training.py, from its
+checkpoints) and generation (round_generation.py, from its finished chunks);
+`round_<k>/round.json` is written last and makes the round durable (files: files/rounds.py;
+phases and resume rules: docs/design.md). A rerun reads finished rounds back; raising
+rsir.rounds on a finished run continues it (its last round generates, new rounds follow).
+With rsir.generate_only the run stops once D_K is generated, without training round K (a
+generation-only study).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+
+from rsir_jax import parallel
+from rsir_jax.data.load import Data
+from rsir_jax.files.rounds import RoundFiles
+from rsir_jax.run import ensembles, trainer
+from rsir_jax.run.round_generation import NewRows, generate_round
+from rsir_jax.run.round_training import train_round
+from rsir_jax.run.setup import Setup
+
+log = logging.getLogger(__name__)
+
+
+def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
+  """Runs (or resumes) rounds 0..rsir.rounds in `workdir`; returns one entry per round, as
+  written to rounds.json."""
+  loop, files = setup.loop, RoundFiles(workdir, setup.writer, data.item_ids)
+  entries, previous = [], None  # previous: the last round's trainer.Fit (for fine-tuning)
+  restored = {}  # earlier rounds' best params for the ensembles, by training folder
+  for k in range(loop.rounds + (0 if loop.generate_only else 1)):
+    synthetic = NewRows(files.synthetic_rows(k), files.synthetic_owners(k))
+    entry, fitted = files.finished_entry(k), None
+    if entry is not None and "stopped" in entry:  # a finished run that hit the growth cap
+      entries.append(entry)
+      break
+    generates = k < loop.rounds and (entry is None or "generation" not in entry)
+    if entry is None:
+      fitted, entry = train_round(setup, data, synthetic.rows, k, files,
+                                  entries[-1] if entries else None, previous)
+      entry = ensembles.with_ensemble(setup, fitted.params, entry, entries, files, restored)
+    elif generates or (loop.finetune and k < loop.rounds):  # its model is needed again
+      fitted = trainer.restore_best(setup, files.training_dir(entry))
+    if generates:
+      model, params = None, fitted.params
+      if loop.generate_ensemble and entries:  # generate from the last rounds' models together
+        model, params = ensembles.members(setup, params, entries, files, restored)
+      new, generated = generate_round(setup, data, synthetic, params, k, files, model)
+      entry = {**entry, **generated, "time_s": {**entry["time_s"], **generated["time_s"]}}
+      files.save_synthetic_rows(k + 1, synthetic.rows + new.rows,
+                                np.concatenate([synthetic.owners, new.owners]))
+      entry = _growth_cap(setup, data, entry, len(synthetic.rows) + len(new.rows))
+    parallel.sync(f"round {k} data written")  # every process reads round k + 1's data
+    entries.append(entry)
+    files.finish(k, entry, entries)
+    parallel.sync(f"round {k} finished")
+    if "stopped" in entry:
+      break
+    previous = fitted
+  return entries
+
+
+def _growth_cap(setup: Setup, data: Data, entry: dict, synthetic_rows: int) -> dict:
+  """`entry` marked "stopped" when D_{k+1} holds more than rsir.max_rows_factor times the
+  real rows (0: no cap): the run ends after this round, the growth recorded."""
+  cap, real = setup.loop.max_rows_factor, len(data.split.train)
+  if not cap or real + synthetic_rows <= cap * real:
+    return entry
+  why = (f"the next round would train on {(real + synthetic_rows) / real:.1f}x the real rows, "
+         f"more than rsir.max_rows_factor={cap}")
+  log.warning("round %d: stopping the run: %s", entry["round"], why)
+  return {**entry, "stopped": why}
