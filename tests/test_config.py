@@ -239,3 +239,35 @@ def test_more_negatives_than_a_row_leaves_outside_it_fail_before_compute(negativ
     tiny.resolve(c)
   tiny.resolve(tiny.tiny_config({"train.loss": "sampled", "train.negatives": negatives,
                                  "train.num_negatives": 38}))
+
+
+def test_a_config_argument_is_read_as_key_value_pairs_or_a_preset():
+  read = lambda arg: config_lib.parse_arg(arg, dataset="beauty", preset="", epochs=3)
+  assert read("smoke").to_dict() == {"dataset": "beauty", "preset": "smoke", "epochs": 3}
+  assert read("dataset=sports, epochs=7").to_dict() == {"dataset": "sports", "preset": "",
+                                                        "epochs": 7}
+  with pytest.raises(config_check.ConfigError, match="'datset'.*takes dataset, epochs, preset"):
+    read("datset=sports")
+  with pytest.raises(config_check.ConfigError, match="epochs='many': not a int"):
+    read("epochs=many")
+
+
+def test_folded_config_files_give_the_per_dataset_files_configs():
+  """configs/rsir_paper.py:dataset=X is configs/rsir_paper_X.py; configs/baseline.py with
+  the default arguments is configs/sasrec_beauty.py, and its dataset argument
+  configs/sasrec_sports.py; their sweeps too."""
+  folded, paper = _load(os.path.join(CONFIG_DIR, "rsir_paper.py")), {}
+  for dataset in ("beauty", "sports"):
+    paper[dataset] = _load(os.path.join(CONFIG_DIR, f"rsir_paper_{dataset}.py"))
+    for preset in ("", "nofid", "smoke"):
+      arg = f"dataset={dataset}" + (f",preset={preset}" if preset else "")
+      assert folded.get_config(arg).to_dict() == paper[dataset].get_config(preset).to_dict()
+      assert folded.get_sweep(arg) == paper[dataset].get_sweep(preset)
+  baseline = _load(os.path.join(CONFIG_DIR, "baseline.py"))
+  for arg, name in (("", "sasrec_beauty"), ("dataset=sports", "sasrec_sports"),
+                    ("preset=smoke", "sasrec_beauty")):
+    own = _load(os.path.join(CONFIG_DIR, f"{name}.py"))
+    preset = "smoke" if "smoke" in arg else ""
+    assert baseline.get_config(arg).to_dict() == own.get_config(preset).to_dict()
+  gru = baseline.get_config("model=gru4rec")
+  assert gru.model.name == "gru4rec" and gru.train.dropout_warmup_epochs == 0.0

@@ -14,7 +14,8 @@ from rsir_jax.files import Writer
 from rsir_jax.files.rounds import RoundFiles, summary
 from rsir_jax.files.workdir import WorkdirError
 from rsir_jax.generate import filtering, rollouts, sampler
-from rsir_jax.run import round_generation, round_training, rounds
+from rsir_jax.run import round_generation, rounds
+from rsir_jax.run import setup as setup_lib
 from tests import tiny
 
 
@@ -247,8 +248,8 @@ def test_reseeded_rounds_train_from_their_own_keys(tiny_data):
   paired = tiny.resolve(tiny.tiny_rsir_config(), tiny_data)
   reseeded = tiny.resolve(tiny.tiny_rsir_config(reseed_rounds=True), tiny_data)
   data = lambda key: np.asarray(jax.random.key_data(key))
-  assert round_training.round_setup(paired, 1) is paired and round_training.round_setup(reseeded, 0) is reseeded
-  one, two = round_training.round_setup(reseeded, 1), round_training.round_setup(reseeded, 2)
+  assert setup_lib.round_setup(paired, 1) is paired and setup_lib.round_setup(reseeded, 0) is reseeded
+  one, two = setup_lib.round_setup(reseeded, 1), setup_lib.round_setup(reseeded, 2)
   for name in ("init", "train"):
     keys = [data(getattr(s.keys, name)) for s in (reseeded, one, two)]
     assert not np.array_equal(keys[0], keys[1]) and not np.array_equal(keys[1], keys[2])

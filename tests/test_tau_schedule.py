@@ -5,7 +5,7 @@ import jax
 import pytest
 
 from rsir_jax import models
-from rsir_jax.generate import rollouts, sampler, tau_schedule
+from rsir_jax.generate import rollouts, sampler, selection, tau_schedule
 from tests import tiny
 
 
@@ -41,8 +41,8 @@ def test_accept_picks_the_smallest_tau_reaching_the_share(share):
                         dropout=0.0, attn_dropout=0.0)
   params = model.init(jax.random.key(0))
   schedule = tau_schedule.TauSchedule.from_spec(f"accept:{share}", 20, model.num_items)
-  tau = schedule.for_round(0, ranks=lambda: tau_schedule.first_check_ranks(params, model,
-                                                                           rows, 12))
+  tau = schedule.for_round(0, ranks=lambda: selection.first_check_ranks(params, model, rows,
+                                                                        12))
   rate = lambda t: rollouts.first_check_pass_rate(
       params, model, sampler.SamplerConfig(max_len=12, tau=t), rows)
   assert rate(tau) >= share

@@ -3,7 +3,8 @@ files compose, the experiment families several config files share, and the one h
 walks a config by dotted path. Imports neither JAX nor any model.
 
   fields    get_base_config: every field, its default and its meaning
-  presets   strong_baseline, paper_setup, authors_protocol, recbole_setup; apply_preset
+  presets   strong_baseline, paper_setup, authors_protocol, recbole_setup; apply_preset;
+            parse_arg (a config file's `path:key=value,...` argument)
   families  Table 2 (paper_rsir, paper_sweep), the augmentation baselines, beyond the paper
   paths     get, apply_overrides, flat: fields by dotted path
 """
@@ -29,6 +30,7 @@ from rsir_jax.config.presets import (
                                       apply_preset,
                                       authors_protocol,
                                       paper_setup,
+                                      parse_arg,
                                       recbole_setup,
                                       strong_baseline,
 )
@@ -36,5 +38,5 @@ from rsir_jax.config.presets import (
 __all__ = ["AUGMENT_BACKBONES", "AUGMENT_GENERATORS", "AUGMENT_MATCH_BY", "BEYOND_SEEDS",
            "BEYOND_VARIANTS", "PAPER_MAX_ROWS_FACTOR", "PAPER_PRESETS", "PAPER_TAU",
            "apply_preset", "augment_baselines", "augment_baselines_sweep", "authors_protocol",
-           "beyond_rsir", "beyond_rsir_sweep", "get_base_config", "paper_rsir", "paper_setup",
+           "beyond_rsir", "beyond_rsir_sweep", "get_base_config", "paper_rsir", "paper_setup", "parse_arg",
            "paper_sweep", "recbole_setup", "strong_baseline"]

@@ -101,3 +101,24 @@ def apply_preset(c: ml_collections.ConfigDict, preset: str | None) -> ml_collect
     c.train.lr_decay_patience = 0
     return c
   raise ConfigError(f"unknown preset {preset!r}: use '', 'smoke', 'recbole' or 'screen'")
+
+
+def parse_arg(arg: str, **defaults) -> ml_collections.ConfigDict:
+  """A config file's argument (`--config=path:arg`) over its `defaults`, read as big_vision
+  reads its config arguments: comma-separated key=value pairs, each value cast to the type
+  of its default ('dataset=sports,preset=smoke'); a bare word sets `preset`, so the older
+  `path:smoke` form keeps working. An unknown key or a bad value is a ConfigError."""
+  out = ml_collections.ConfigDict(dict(defaults))
+  for part in filter(None, (p.strip() for p in (arg or "").split(","))):
+    key, eq, value = part.partition("=")
+    if not eq:
+      key, value = "preset", part
+    if key not in defaults:
+      raise ConfigError(f"config argument {key!r} (in {arg!r}): this config file takes "
+                        f"{', '.join(sorted(defaults))}")
+    kind = type(defaults[key])
+    try:
+      out[key] = (value.lower() in ("1", "true", "yes")) if kind is bool else kind(value)
+    except ValueError:
+      raise ConfigError(f"config argument {key}={value!r}: not a {kind.__name__}") from None
+  return out

@@ -27,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rsir_jax.generate import rollouts
+from rsir_jax.generate import output
 from rsir_jax.models import sequence_ops
 
 log = logging.getLogger(__name__)
@@ -80,8 +80,8 @@ def edit_rows(key, rows_BxL, lengths_B, first_index, similar_V, *, kind: str, ra
 
 def generate_round(kind: str, rate: float, rows: Sequence[np.ndarray], copies: int,
                    key: jax.Array, max_len: int, item_table_VxD=None,
-                   chunk_size: int = 16384) -> rollouts.Generated:
-  """`copies` edited copies of every row with at least 2 items, as a rollouts.Generated
+                   chunk_size: int = 16384) -> output.Generated:
+  """`copies` edited copies of every row with at least 2 items, as a output.Generated
   (no item is forced, no check is run) so that filtering treats them like RSIR's
   trajectories. Insertion needs the model's `item_table_VxD`."""
   if kind not in HEURISTICS:
@@ -90,7 +90,7 @@ def generate_round(kind: str, rate: float, rows: Sequence[np.ndarray], copies: i
   eligible = np.array([i for i, r in enumerate(rows) if len(r) >= 2], dtype=np.int64)
   if eligible.size == 0:
     raise ValueError("no training row has 2 or more items to augment")
-  sources_NxL = np.repeat(rollouts.source_matrix([rows[i] for i in eligible], max_len),
+  sources_NxL = np.repeat(output.source_matrix([rows[i] for i in eligible], max_len),
                           copies, axis=0)
   lengths_N = np.count_nonzero(sources_NxL, axis=1).astype(np.int32)
   similar_V = (jnp.asarray(most_similar_items(item_table_VxD)) if kind == "insert"
@@ -105,13 +105,13 @@ def generate_round(kind: str, rate: float, rows: Sequence[np.ndarray], copies: i
     lengths.append(np.asarray(len_B)[:keep])
   items_NxW, lengths_N = np.concatenate(items), np.concatenate(lengths)
   if items_NxW.shape[1] > max_len:  # insertion: keep each row's most recent max_len items
-    items_NxW = rollouts.source_matrix(
+    items_NxW = output.source_matrix(
         [row[:n] for row, n in zip(items_NxW, lengths_N)], max_len)
     lengths_N = np.minimum(lengths_N, max_len)
   zeros = np.zeros(n, np.int32)
   seconds = time.perf_counter() - t0
   log.info("%s: %d edited rows from %d sources in %.1f s", kind, n, eligible.size, seconds)
-  return rollouts.Generated(items_NxW, lengths_N, np.full(n, NO_REASON, np.int32), zeros,
+  return output.Generated(items_NxW, lengths_N, np.full(n, NO_REASON, np.int32), zeros,
                               zeros, np.repeat(eligible, copies), seconds)
 
 

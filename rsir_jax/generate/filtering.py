@@ -29,15 +29,20 @@ def check_pass_rates(checks_passed_N: np.ndarray, reasons_N: np.ndarray) -> list
 
 def augment(existing_rows: Sequence[np.ndarray], rollouts, min_len: int = 3,
             dedup: str = "all") -> tuple[list[np.ndarray], dict]:
-  """The new rows among `rollouts` (sampler.Rollouts or generation.Generated, numpy): those
+  """The new rows among `rollouts` (sampler.Rollouts or output.Generated, numpy): those
   with at least one generated item (a trajectory that is only its forced start is real data,
   counted apart), at least `min_len` items, no exact copy among themselves and, with
   dedup="all", none among `existing_rows` (dedup="new", the authors' rule: a trajectory equal
   to an existing row is added again). Returns (new rows, counts)."""
   kept, counts = new_row_index(existing_rows, rollouts, min_len, dedup)
-  new_rows = [np.ascontiguousarray(rollouts.items[i][:rollouts.lengths[i]], dtype=np.int32)
-              for i in kept]
+  new_rows = rows_at(rollouts, kept)
   return new_rows, {**counts, **added_counts(new_rows)}
+
+
+def rows_at(rollouts, index: np.ndarray) -> list[np.ndarray]:
+  """The rollouts at `index` as rows (int32, cut to their lengths)."""
+  return [np.ascontiguousarray(rollouts.items[i][:rollouts.lengths[i]], dtype=np.int32)
+          for i in index]
 
 
 def new_row_index(existing_rows: Sequence[np.ndarray], rollouts, min_len: int = 3,

@@ -16,7 +16,7 @@ import jax
 import numpy as np
 
 from rsir_jax.files import Writer
-from rsir_jax.generate import augmenters, rollouts
+from rsir_jax.generate import augmenters, output, rollouts
 from rsir_jax.generate.sampler import SamplerConfig
 from rsir_jax.models import Backbone
 
@@ -52,7 +52,7 @@ class Generator(abc.ABC):
     return list(rows)
 
   @abc.abstractmethod
-  def generate(self, inputs: RoundInputs, sources: Sequence[np.ndarray]) -> rollouts.Generated:
+  def generate(self, inputs: RoundInputs, sources: Sequence[np.ndarray]) -> output.Generated:
     """The round's output: trajectories (or edited copies) with their source indices."""
 
   def counts(self, inputs: RoundInputs, real_rows: Sequence[np.ndarray]) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 import jax
 import numpy as np
@@ -17,34 +17,13 @@ import numpy as np
 from rsir_jax import parallel
 from rsir_jax.files import Writer
 from rsir_jax.generate import sampler
+from rsir_jax.generate.output import Generated, source_matrix
 from rsir_jax.models import Backbone
 
 log = logging.getLogger(__name__)
 
 
 _FIELDS = sampler.Rollouts._fields  # what a chunk file holds, with its "seconds"
-
-
-class Generated(NamedTuple):
-  """A round's trajectories: items (N, max_len); per trajectory its length, stop reason,
-  number of forced (copied, not generated) leading items, passed checks and source row
-  index; and the seconds spent generating them."""
-  items: np.ndarray
-  lengths: np.ndarray
-  reasons: np.ndarray
-  num_forced: np.ndarray
-  checks_passed: np.ndarray
-  source_of: np.ndarray
-  seconds: float
-
-
-def source_matrix(rows: Sequence[np.ndarray], width: int) -> np.ndarray:
-  """(N, width) right-padded sources: the most recent `width` items of each row."""
-  out_NxS = np.zeros((len(rows), width), np.int32)
-  for i, row in enumerate(rows):
-    tail = row[-width:]
-    out_NxS[i, :len(tail)] = tail
-  return out_NxS
 
 
 def generate_round(params, model: Backbone, sampling: sampler.SamplerConfig,

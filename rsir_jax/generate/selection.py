@@ -11,6 +11,9 @@ instead of all of them).
                 log-probability of each next item of the row, averaged over its positions.
                 Higher (the model is least sure of the row): kept first.
 
+The margin also gives the 'accept' tau schedule its ranks (first_check_ranks: how far down
+the best of a real row's items ranks after its first item).
+
 Both scores are jitted `lax.scan`s over positions on fixed-size chunks of rows (the catalogue
 scores of one position at a time: never (rows, positions, items) at once).
 """
@@ -24,7 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rsir_jax.generate import rollouts
+from rsir_jax.generate import output
 from rsir_jax.models import Backbone
 
 SELECT = ("first", "random", "margin", "disagreement")
@@ -94,10 +97,10 @@ def margins(params, model: Backbone, sources: Sequence[np.ndarray], rows: Sequen
   sources are cut to their most recent `width` items (default model.max_len; the sampler
   cuts sources to the generation length)."""
   width = width or model.max_len
-  sources_NxS = rollouts.source_matrix(sources, width)
+  sources_NxS = output.source_matrix(sources, width)
   # Rows as wide as the longest: the scan runs over its positions only (the first-check
   # ranks of tau_schedule score rows of 2 items).
-  rows_NxL = rollouts.source_matrix(rows, min(width, max((len(r) for r in rows), default=1)))
+  rows_NxL = output.source_matrix(rows, min(width, max((len(r) for r in rows), default=1)))
   score_chunk = lambda c, sources_BxS, rows_BxL: _margins_chunk(
       params, sources_BxS, rows_BxL, model=model, tau=tau)
   return _chunked(score_chunk, [sources_NxS, rows_NxL], len(rows), chunk_size)
@@ -127,7 +130,7 @@ def disagreement(params, model: Backbone, rows: Sequence[np.ndarray], key: jax.A
   """Each row's MC-dropout disagreement (see the module docstring), chunk c drawing its
   dropout from fold_in(key, c)."""
   width = min(model.max_len, max((len(r) for r in rows), default=1))  # scan only that far
-  rows_NxL = rollouts.source_matrix(rows, width)
+  rows_NxL = output.source_matrix(rows, width)
   score_chunk = lambda c, rows_BxL: _disagreement_chunk(
       params, rows_BxL, jax.random.fold_in(key, c), model=model, draws=draws)
   return _chunked(score_chunk, [rows_NxL], len(rows), chunk_size)
@@ -147,3 +150,15 @@ def scores(select: str, params, model: Backbone, sources: Sequence[np.ndarray],
   if select == "disagreement":
     return disagreement(params, model, rows, key, draws)
   raise ValueError(f"rsir.select={select!r} is not one of {SELECT}")
+
+
+def first_check_ranks(params, model, real_rows: Sequence[np.ndarray], width: int) -> np.ndarray:
+  """Per real row (cut to its most recent `width` items, as the sampler cuts its sources)
+  with 2 or more distinct items: the rank (items scoring above it) of the best of the row's
+  other items, given its first item: the row passes the first check at any tau above this
+  rank."""
+  rows = [np.asarray(r)[-width:] for r in real_rows]
+  rows = [r for r in rows if len(set(r.tolist())) >= 2]
+  big = 1 << 30  # margin = big - rank for every row: no judged context is left at `big`
+  margin_N = margins(params, model, rows, [r[:2] for r in rows], big, width)
+  return (big - margin_N).astype(np.int64)

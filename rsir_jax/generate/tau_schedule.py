@@ -16,12 +16,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
 from rsir_jax.errors import UserError
-from rsir_jax.generate import selection
 
 
 class ScheduleError(UserError, ValueError):
@@ -54,18 +53,6 @@ def parse(spec: str) -> tuple[str, object]:
   return "list", taus
 
 
-def first_check_ranks(params, model, real_rows: Sequence[np.ndarray], width: int) -> np.ndarray:
-  """Per real row (cut to its most recent `width` items, as the sampler cuts its sources)
-  with 2 or more distinct items: the rank (items scoring above it) of the best of the row's
-  other items, given its first item: the row passes the first check at any tau above this
-  rank."""
-  rows = [np.asarray(r)[-width:] for r in real_rows]
-  rows = [r for r in rows if len(set(r.tolist())) >= 2]
-  big = 1 << 30  # margin = big - rank for every row: no judged context is left at `big`
-  margins = selection.margins(params, model, rows, [r[:2] for r in rows], big, width)
-  return (big - margins).astype(np.int64)
-
-
 @dataclasses.dataclass(frozen=True)
 class TauSchedule:
   """rsir.tau_schedule resolved: `kind` ('fixed', 'list', 'accept' or 'share') and its
@@ -85,7 +72,7 @@ class TauSchedule:
                 ranks: Callable[[], np.ndarray] | None = None) -> int:
     """Round k's threshold. 'share:s' reads round k - 1's `previous_tau` and the synthetic
     share of D_k's interactions; 'accept:a' calls `ranks()` for the real rows' first-check
-    ranks under round k's model (first_check_ranks), computed only when needed."""
+    ranks under round k's model (selection.first_check_ranks), computed only when needed."""
     if self.kind == "fixed":
       return self.tau
     if self.kind == "list":

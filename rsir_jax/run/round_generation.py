@@ -21,11 +21,10 @@ from rsir_jax.data.load import Data
 from rsir_jax.files import read_json
 from rsir_jax.files import workdir as workdir_lib
 from rsir_jax.files.rounds import RoundFiles
-from rsir_jax.generate import augmenters, filtering, selection, tau_schedule
+from rsir_jax.generate import augmenters, filtering, selection
 from rsir_jax.generate.generators import RoundInputs
 from rsir_jax.run import trainer
-from rsir_jax.run.round_training import round_setup
-from rsir_jax.run.setup import Setup, generation_slots
+from rsir_jax.run.setup import Setup, generation_slots, round_setup
 
 log = logging.getLogger(__name__)
 
@@ -58,8 +57,7 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
   times["generate"] = out.seconds
   t0 = time.perf_counter()
   kept, counts = filtering.new_row_index(rows_k, out, policy.min_len, policy.dedup)
-  new = NewRows([np.ascontiguousarray(out.items[i][:out.lengths[i]], dtype=np.int32)
-                 for i in kept], owners[out.source_of[kept]])
+  new = NewRows(filtering.rows_at(out, kept), owners[out.source_of[kept]])
   counts.update(filtering.added_counts(new.rows))
   new, counts = _cap(setup, inputs, new, [sources[j] for j in out.source_of[kept]], counts, k)
   new, counts = _match_rows(setup, new, counts, k, files)
@@ -84,8 +82,7 @@ def _round_inputs(setup: Setup, data: Data, synthetic: NewRows, params, model, k
       k, previous["generation"].get("tau", policy.tau.tau) if previous else None,
       filtering.data_counts(data.split.train, synthetic.rows,
                             data.split.num_items)["synthetic_share"],
-      ranks=lambda: tau_schedule.first_check_ranks(params, model, real,
-                                                   setup.sampling.max_len))
+      ranks=lambda: selection.first_check_ranks(params, model, real, setup.sampling.max_len))
   return RoundInputs(params=params, model=model,
                      sampling=dataclasses.replace(setup.sampling, tau=tau),  # recompiles only
                      key=jax.random.fold_in(setup.keys.generate, k),  # if tau changed

@@ -6,20 +6,16 @@ that round added nothing), then evaluated into the round's entry.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import os
 
-import jax
-
-from rsir_jax import parallel
 from rsir_jax.data.load import Data
 from rsir_jax.files import workdir as workdir_lib
 from rsir_jax.files.provenance import provenance
 from rsir_jax.files.rounds import RoundFiles
 from rsir_jax.generate import filtering
 from rsir_jax.run import trainer
-from rsir_jax.run.setup import Setup
+from rsir_jax.run.setup import Setup, round_setup
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +32,6 @@ def training_source(setup: Setup, k: int, last_entry: dict | None, files: RoundF
   if k > 0 and not loop.finetune and last_entry["generation"]["rows_added"] == 0:
     return os.path.relpath(files.training_dir(last_entry), files.workdir)
   return os.path.join(f"round_{k}", "train")
-
-
-def round_setup(setup: Setup, k: int) -> Setup:
-  """The setup round k trains with: with rsir.reseed_rounds, from round 1 on, the run's
-  initialisation and training keys folded with k (a model as independent of the earlier
-  rounds' as another seed's); otherwise the run's own keys (every round starts from the same
-  initialisation and draws the same dropout and negatives per step: paired rounds)."""
-  if not setup.loop.reseed_rounds or k == 0:
-    return setup
-  keys = setup.keys
-  return dataclasses.replace(setup, keys=dataclasses.replace(
-      keys, init=jax.random.fold_in(keys.init, k),
-      train=parallel.replicate(setup.mesh, jax.random.fold_in(keys.train, k))))
 
 
 def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundFiles,

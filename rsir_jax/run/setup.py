@@ -151,3 +151,16 @@ def resolve(config: ml_collections.ConfigDict, split: LeaveOneOutSplit) -> Setup
     setup = dataclasses.replace(setup, separate_generator=dataclasses.replace(
         setup, model=generator, train_step=make_step(generator)))
   return setup
+
+
+def round_setup(setup: Setup, k: int) -> Setup:
+  """The setup round k trains with: with rsir.reseed_rounds, from round 1 on, the run's
+  initialisation and training keys folded with k (a model as independent of the earlier
+  rounds' as another seed's); otherwise the run's own keys (every round starts from the same
+  initialisation and draws the same dropout and negatives per step: paired rounds)."""
+  if not setup.loop.reseed_rounds or k == 0:
+    return setup
+  keys = setup.keys
+  return dataclasses.replace(setup, keys=dataclasses.replace(
+      keys, init=jax.random.fold_in(keys.init, k),
+      train=parallel.replicate(setup.mesh, jax.random.fold_in(keys.train, k))))
