@@ -1,4 +1,4 @@
-r"""The authors' negatives against their cheap rule, on Beauty: SASRec trained as the authors'
+r"""The authors' negatives against their cheap rules, on Beauty: SASRec trained as the authors'
 code trains it (rsir_jax.config.authors_protocol: sampled softmax with 256 negatives per
 position from outside the row's input; rsir.rounds = 0, the baseline alone) with
 train.negatives = row (each position its own draw, exact), row_pool (each row's draw from
@@ -11,13 +11,14 @@ negative alone distributed as under row), 3 seeds each.
       --sweep_only='train.negatives=row_from_pool'                             # one rule
   python launch.py --config=configs/negatives_rule_beauty.py:smoke --config.train.negatives=row_pool
 
-Result (docs/results.md, section 15): test Recall@10 of row 0.0754 / 0.0769 / 0.0746 (seeds
-2023, 0, 1); row_pool falls outside that spread (0.0736 and 0.0696 at seeds 2023 and 0):
-sharing a row's draw across its positions is not the authors' rule in effect.
-row_from_pool: see section 15. Measured cost (benchmarks/bench_baseline.py --loss=sampled
---negatives=shared,row,row_pool,row_from_pool --fixed_padding=False): row x1.8-2.3,
-row_pool x1.0-1.5, row_from_pool x1.2 the epoch of shared negatives (row was x5.0 before the
-packed loop).
+Result (docs/results.md, section 15; test Recall@10 / NDCG@10, mean +- sd over seeds 2023, 0,
+1): row 0.0756 +- 0.0011 / 0.0451 +- 0.0009; row_from_pool 0.0756 +- 0.0009 / 0.0445 +- 0.0010
+(within the seed spread, paired by seed -0.0006, -0.0003, +0.0008 on recall); row_pool falls
+outside it (0.0736 and 0.0696 at seeds 2023 and 0: a pool of 268 items for the whole batch
+pushes down nearly the same items on every row). Measured cost
+(benchmarks/bench_baseline.py --loss=sampled --negatives=shared,row,row_pool,row_from_pool
+--fixed_padding=False): row x1.8-2.4, row_pool x1.0-1.5, row_from_pool x1.2-2.25 the epoch of
+shared negatives over runs on this noisy CPU (row was x5.0 before the packed loop).
 """
 
 from rsir_jax.config import apply_preset, authors_protocol, get_base_config
