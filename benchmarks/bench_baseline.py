@@ -24,13 +24,12 @@ import time
 import jax
 from absl import app, flags
 
+from benchmarks.training_epochs import epoch_runner
 from rsir_jax import config as config_lib
-from rsir_jax import models, parallel
+from rsir_jax import models
 from rsir_jax.data.load import load_split
 from rsir_jax.files.provenance import write_rows
-from rsir_jax.run import setup as setup_lib
 from rsir_jax.train import batching, evaluation
-from rsir_jax.train import step as train_step
 
 _DATASET = flags.DEFINE_string("dataset", "beauty", "Named dataset.")
 _LOSS = flags.DEFINE_string("loss", "ce", "Loss (ce, sampled, bce).")
@@ -48,37 +47,7 @@ _OUT = flags.DEFINE_string("out", "", "JSON file for the figures (empty: print o
 
 
 def _time_training(config, split, model, bucket_lengths, epochs, prefix_rows=False):
-  tc = config.train
-  buckets = batching.make_train_buckets(split.train, model.max_len, bucket_lengths, prefix_rows)
-  optimizer = train_step.make_optimizer(tc.lr)
-  chunk = setup_lib.row_chunk(tc.negatives_chunk, parallel.make_mesh(1), tc.negatives)
-  step = train_step.make_train_step(model, optimizer, tc.loss, tc.num_negatives,
-                                    negatives=tc.negatives, row_chunk=chunk,
-                                    pool_size=tc.negatives_pool)
-  state = train_step.init_state(model, optimizer, jax.random.key(0))
-  key = jax.random.key(1)
-
-  def one_epoch(state, epoch):
-    loss, plan, k = 0.0, batching.epoch_plan(buckets, tc.batch_size, 0, epoch), tc.steps_per_call
-    if k > 1:  # runs of one bucket, k to a call (as the trainer does, without its stops)
-      i = 0
-      while i < len(plan):
-        n = 1
-        while n < k and i + n < len(plan) and plan[i + n][0] == plan[i][0]:
-          n += 1
-        batches = batching.stack_batches([batching.gather_batch(
-            buckets, *plan[i + min(j, n - 1)], tc.batch_size) for j in range(k)])
-        state, loss = step.many(state, batches, key, 0.0, [1.0] * k, [1.0] * k,
-                                [True] * n + [False] * (k - n), loss)
-        i += n
-    else:
-      for bucket, rows in plan:
-        state, value = step(state, batching.gather_batch(buckets, bucket, rows, tc.batch_size),
-                            key)
-        loss += value
-    jax.block_until_ready(loss)
-    return state
-
+  one_epoch, state, buckets = epoch_runner(config, split, model, bucket_lengths, prefix_rows)
   t0 = time.perf_counter()
   state = one_epoch(state, 0)  # compiles every bucket shape
   warm_s = time.perf_counter() - t0
