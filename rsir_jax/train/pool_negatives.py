@@ -29,7 +29,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from rsir_jax.train.row_negatives import pool_extra
+from rsir_jax.train.row_negatives import loss_terms, pool_extra
 
 _POOL_STREAM = 2**31 - 1  # the pool's fold_in index: no position has it
 
@@ -73,14 +73,6 @@ def _logits(h_CxD, pool_vec_MxD, target_vec_CxD, slot_CxK, use_CxK):
   return jnp.concatenate([pos_C[:, None], neg_CxK], axis=1), score_CxM
 
 
-def _loss_terms(logit_CxK):
-  """Per position: log-sum-exp(logits) - target logit, and the softmax weights."""
-  max_C = jnp.max(logit_CxK, axis=1)
-  exp_CxK = jnp.exp(logit_CxK - max_C[:, None])
-  sum_C = jnp.sum(exp_CxK, axis=1)
-  return max_C + jnp.log(sum_C) - logit_CxK[:, 0], exp_CxK / sum_C[:, None]
-
-
 def _packed_pass(h_PxD, table_VxD, pool_M, targets_P, slot_PxK, use_PxK, chunk: int,
                  with_grads: bool):
   """The summed loss of packed positions and, `with_grads`, its gradients with respect to
@@ -97,7 +89,7 @@ def _packed_pass(h_PxD, table_VxD, pool_M, targets_P, slot_PxK, use_PxK, chunk: 
     h_CxD, t_C, slot_CxK = cut(h_PxD), cut(targets_P), cut(slot_PxK)
     target_vec_CxD = table_VxD[t_C]
     logit_CxK1, _ = _logits(h_CxD, pool_vec_MxD, target_vec_CxD, slot_CxK, cut(use_PxK))
-    loss_C, softmax_CxK1 = _loss_terms(logit_CxK1)
+    loss_C, softmax_CxK1 = loss_terms(logit_CxK1)
     valid_C = t_C > 0
     total += jnp.sum(jnp.where(valid_C, loss_C, 0.0))
     if not with_grads:
@@ -164,7 +156,7 @@ def sampled_softmax_from_pool(h_BxLxD, targets_BxL, table_VxD, key, num_negative
     use_PxK = taken_PxK & (pool_M[slot_PxK] != targets_P[:, None])
     logit_PxK1, _ = _logits(h_BxLxD.reshape(P, D), table_VxD[pool_M], table_VxD[targets_P],
                             slot_PxK, use_PxK)
-    loss_P = _loss_terms(logit_PxK1)[0]
+    loss_P = loss_terms(logit_PxK1)[0]
     return jnp.sum(jnp.where(targets_P > 0, loss_P, 0.0)) / jnp.maximum(count, 1)
   # Pack the positions that have a target to the front (flat index order), pad to whole
   # chunks; the loop visits only the chunks that hold a target.

@@ -76,7 +76,7 @@ def _logits(h_CxD, table_VxD, targets_C, negatives_CxN):
   return cand_CxK, jnp.where(hit_CxK, -jnp.inf, logit_CxK), vec_CxKxD
 
 
-def _loss_terms(logit_CxK):
+def loss_terms(logit_CxK):
   """Per position: the loss log-sum-exp(logits) - target logit, and the softmax weights."""
   max_C = jnp.max(logit_CxK, axis=1)
   exp_CxK = jnp.exp(logit_CxK - max_C[:, None])
@@ -104,7 +104,7 @@ def _packed_pass(h_PxD, table_VxD, targets_P, positions_P, key, offsets, length:
     t_C = jax.lax.dynamic_slice(targets_P, (at,), (chunk,))
     n_CxN = jax.lax.dynamic_slice(negatives_PxN, (at, 0), (chunk, num_negatives))
     cand_CxK, logit_CxK, vec_CxKxD = _logits(h_CxD, table_VxD, t_C, n_CxN)
-    loss_C, softmax_CxK = _loss_terms(logit_CxK)
+    loss_C, softmax_CxK = loss_terms(logit_CxK)
     valid_C = t_C > 0
     total += jnp.sum(jnp.where(valid_C, loss_C, 0.0))
     if not with_grads:
@@ -163,7 +163,7 @@ def sampled_softmax_row(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int
     negatives_BxLxN = position_negatives(key, rows_BxR, num_items, L, num_negatives)
     _, logit_BxLxK, _ = jax.vmap(functools.partial(_logits, table_VxD=table_VxD))(
         h_BxLxD, targets_C=targets_BxL, negatives_CxN=negatives_BxLxN)
-    loss_BxL = jax.vmap(_loss_terms)(logit_BxLxK)[0]
+    loss_BxL = jax.vmap(loss_terms)(logit_BxLxK)[0]
     return jnp.sum(jnp.where(targets_BxL > 0, loss_BxL, 0.0)) / jnp.maximum(count, 1)
   # Pack the positions that have a target to the front (in flat index order), pad to whole
   # chunks; the loop visits only the chunks that hold a target.
