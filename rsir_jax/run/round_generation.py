@@ -62,8 +62,8 @@ def generate_round(setup: Setup, data: Data, synthetic: NewRows, params, k: int,
   new, counts = _cap(setup, inputs, new, [sources[j] for j in out.source_of[kept]], counts, k)
   new, counts = _match_rows(setup, new, counts, k, files)
   counts["tau"] = inputs.sampling.tau
-  counts.update(policy.generator.counts(inputs, data.split.train))  # e.g. RSIR's real-row
-  # first-check pass rate
+  # What the generator records of itself (RSIR: the real rows' first-check pass rate).
+  counts.update(policy.generator.counts(inputs, data.split.train))
   times["augment"] = time.perf_counter() - t0
   log.info("round %d %s: %s", k, policy.generator.name, counts)
   return new, {**part, "generation": counts, "time_s": times}
@@ -83,9 +83,10 @@ def _round_inputs(setup: Setup, data: Data, synthetic: NewRows, params, model, k
       filtering.data_counts(data.split.train, synthetic.rows,
                             data.split.num_items)["synthetic_share"],
       ranks=lambda: selection.first_check_ranks(params, model, real, setup.sampling.max_len))
+  # A new tau recompiles the sampler; the same tau reuses the compiled one.
   return RoundInputs(params=params, model=model,
-                     sampling=dataclasses.replace(setup.sampling, tau=tau),  # recompiles only
-                     key=jax.random.fold_in(setup.keys.generate, k),  # if tau changed
+                     sampling=dataclasses.replace(setup.sampling, tau=tau),
+                     key=jax.random.fold_in(setup.keys.generate, k),
                      chunk_dir=files.dir(k, "generation"), chunk_size=r.chunk_size,
                      mesh=setup.mesh, slots=generation_slots(r.slots, setup.mesh),
                      writer=setup.writer)
