@@ -29,7 +29,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from rsir_jax.train.row_negatives import loss_terms, pool_extra
+from rsir_jax.train.row_negatives import loss_terms, pack_targets, pool_extra
 
 _POOL_STREAM = 2**31 - 1  # the pool's fold_in index: no position has it
 
@@ -160,10 +160,7 @@ def sampled_softmax_from_pool(h_BxLxD, targets_BxL, table_VxD, key, num_negative
     return jnp.sum(jnp.where(targets_P > 0, loss_P, 0.0)) / jnp.maximum(count, 1)
   # Pack the positions that have a target to the front (flat index order), pad to whole
   # chunks; the loop visits only the chunks that hold a target.
-  padded = -(-P // chunk) * chunk
-  targets_P = targets_BxL.reshape(P)
-  positions_P = jnp.nonzero(targets_P > 0, size=padded, fill_value=0)[0].astype(jnp.int32)
-  packed_targets_P = jnp.where(jnp.arange(padded) < count, targets_P[positions_P], 0)
+  positions_P, packed_targets_P = pack_targets(targets_BxL, chunk)
   slot_PxK, taken_PxK = draw_slots(key, in_row_BxM, positions_P, L, num_negatives, extra)
   use_PxK = taken_PxK & (pool_M[slot_PxK] != packed_targets_P[:, None])
   total = _packed_loss(h_BxLxD.reshape(P, D)[positions_P], table_VxD, pool_M,

@@ -151,6 +151,17 @@ def _packed_loss_bwd(length, num_negatives, chunk, residuals, g):
 _packed_loss.defvjp(_packed_loss_fwd, _packed_loss_bwd)
 
 
+def pack_targets(targets_BxL, chunk: int):
+  """The flat positions b * L + l that have a target, in order, padded (with position 0) to
+  whole chunks of `chunk`; and their targets (0 past the last one)."""
+  P = targets_BxL.size
+  padded = -(-P // chunk) * chunk
+  targets_P = targets_BxL.reshape(P)
+  positions_P = jnp.nonzero(targets_P > 0, size=padded, fill_value=0)[0].astype(jnp.int32)
+  count = jnp.sum(targets_P > 0)
+  return positions_P, jnp.where(jnp.arange(padded) < count, targets_P[positions_P], 0)
+
+
 def sampled_softmax_row(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int, rows_BxR,
                         chunk: int = 32):
   """Mean loss over the positions that have a target: softmax over [target, num_negatives
@@ -168,10 +179,7 @@ def sampled_softmax_row(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int
   # Pack the positions that have a target to the front (in flat index order), pad to whole
   # chunks; the loop visits only the chunks that hold a target.
   P = B * L
-  padded = -(-P // chunk) * chunk
-  targets_P = targets_BxL.reshape(P)
-  positions_P = jnp.nonzero(targets_P > 0, size=padded, fill_value=0)[0].astype(jnp.int32)
-  packed_targets_P = jnp.where(jnp.arange(padded) < count, targets_P[positions_P], 0)
+  positions_P, packed_targets_P = pack_targets(targets_BxL, chunk)
   total = _packed_loss(h_BxLxD.reshape(P, D)[positions_P], table_VxD, packed_targets_P,
                        positions_P, key, row_offsets(rows_BxR, num_items), L, num_negatives,
                        chunk)
