@@ -15,7 +15,10 @@ Result (docs/results.md, section 15; test Recall@10 / NDCG@10, mean +- sd over s
 1): row 0.0756 +- 0.0011 / 0.0451 +- 0.0009; row_from_pool 0.0756 +- 0.0009 / 0.0445 +- 0.0010
 (within the seed spread, paired by seed -0.0006, -0.0003, +0.0008 on recall); row_pool falls
 outside it (0.0736 and 0.0696 at seeds 2023 and 0: a pool of 268 items for the whole batch
-pushes down nearly the same items on every row). Measured cost
+pushes down nearly the same items on every row). row_from_pool with a pool of 1,024 (x1.40
+the shared epoch, interleaved): 0.0771 +- 0.0004 / 0.0455 +- 0.0001, from
+  python launch.py --config=configs/negatives_rule_beauty.py --workdir=runs/negatives_rule_pool1024 \
+      --sweep='train.negatives=row_from_pool;train.negatives_pool=1024;seed=2023,0,1' Measured cost
 (benchmarks/bench_baseline.py --loss=sampled --negatives=shared,row,row_pool,row_from_pool
 --fixed_padding=False): row x1.8-2.4, row_pool x1.0-1.5, row_from_pool x1.2-2.25 the epoch of
 shared negatives over runs on this noisy CPU (row was x5.0 before the packed loop).
