@@ -3,6 +3,7 @@ compilation cache for the session and all its pytest-xdist workers (pytest.ini r
 on up to four worker processes; `-n 0` runs them in this one)."""
 
 import atexit
+import itertools
 import os
 import shutil
 import tempfile
@@ -13,6 +14,7 @@ import pytest
 from tests import tiny
 
 _CACHE_VAR = "RSIR_TESTS_XLA_CACHE"
+_BUCKETS = itertools.count()
 
 
 def pytest_configure(config):
@@ -51,3 +53,28 @@ def beauty_available() -> bool:
   data_dir = os.environ.get("RSIR_DATA_DIR", "")
   return any(os.path.exists(os.path.join(data_dir, n))
              for n in ("beauty.txt.gz", "Beauty.txt", "beauty.txt", "Beauty.txt.gz"))
+
+
+@pytest.fixture(scope="session")
+def gcs():
+  """A local Google Cloud Storage server (tests/gcs_server.py) for this test process, with
+  the environment pointing every client (and every subprocess) at it."""
+  from tests import gcs_server  # pylint: disable=g-import-not-at-top
+  server = gcs_server.GcsServer()
+  saved = {k: os.environ.get(k) for k in server.env}
+  gcs_server.apply_env(server.env)
+  yield server
+  server.stop()
+  for k, v in saved.items():
+    if v is None:
+      os.environ.pop(k, None)
+    else:
+      os.environ[k] = v
+
+
+@pytest.fixture
+def bucket(gcs):
+  """A fresh bucket on the local server: its gs:// URL."""
+  name = f"test-{os.getpid()}-{next(_BUCKETS)}"
+  gcs.create_bucket(name)
+  return f"gs://{name}"

@@ -10,6 +10,8 @@ import sys
 import numpy as np
 import pytest
 
+from rsir_jax import storage
+
 pytestmark = pytest.mark.slow  # every test starts subprocesses
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -83,18 +85,23 @@ def test_four_simulated_devices_on_busy_cores_finish(tmp_path):
     assert all(np.isfinite(v) for v in e["test"].values())
 
 
-def test_two_processes_match_one(tmp_path, one_and_four):
-  """Two processes, one CPU device each, one shared workdir, joined by
-  jax.distributed.initialize over loopback: the same round as a single process."""
+@pytest.mark.parametrize("where", ["local", "gs"])
+def test_two_processes_match_one(tmp_path, one_and_four, where, request):
+  """Two processes, one CPU device each, one shared workdir (on a local disk, or on gs:// as
+  the workers of a pod slice share a bucket), joined by jax.distributed.initialize over
+  loopback: the same round as a single process."""
   with socket.socket() as s:
     s.bind(("localhost", 0))
     port = s.getsockname()[1]
-  shared = str(tmp_path / "two")
+  shared = (str(tmp_path / "two") if where == "local"
+            else request.getfixturevalue("bucket") + "/two")  # the server's env is inherited
   procs = [_worker([0, shared, i, 2, port], devices=1) for i in range(2)]
   single = one_and_four[1]
   results = [_result(p) for p in procs]
   for r in results:
     assert (r["processes"], r["devices"], r["mesh"]) == (2, 2, 2)
     _assert_same_rounds(single["rounds"], r["rounds"])
-  with open(os.path.join(shared, "rounds.json")) as f:  # written once, by process 0
-    assert [e["round"] for e in json.load(f)] == [0, 1]
+  written = json.loads(storage.read_text(storage.join(shared, "rounds.json")))  # by process 0
+  assert [e["round"] for e in written] == [0, 1]
+  if where == "gs":
+    assert not os.path.exists(os.path.join(_ROOT, "gs:")) and not os.path.exists("gs:")

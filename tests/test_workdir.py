@@ -9,6 +9,7 @@ import sys
 import numpy as np
 import pytest
 
+from rsir_jax import storage
 from rsir_jax.data.parse import DataFormatError
 from rsir_jax.files import writer
 from rsir_jax.files.workdir import LOCK_FILE, WorkdirError, locked
@@ -91,7 +92,7 @@ def test_sparse_huge_item_ids_are_mapped_to_1_to_n(tmp_path):
 def test_a_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
   config, workdir = _file_config(tmp_path, **{"train.max_epochs": 3}), str(tmp_path / "run")
   experiment.run(_file_config(tmp_path), workdir + "_warm")  # compile outside the test
-  real = writer.shutil.disk_usage
+  real = storage.shutil.disk_usage
   saves = {"n": 0}
 
   def fills_up(path):
@@ -99,13 +100,13 @@ def test_a_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(tmp_path,
     saves["n"] += 1
     return usage._replace(free=usage.free if saves["n"] < 3 else 1000)
 
-  monkeypatch.setattr(writer.shutil, "disk_usage", fills_up)
+  monkeypatch.setattr(storage.shutil, "disk_usage", fills_up)
   full = r"checkpoints: needs about [\d.]+ MB but only 0.0 MB"
   with pytest.raises(writer.DiskFullError, match=full):
     experiment.run(config, workdir)
   kept = os.listdir(os.path.join(workdir, "checkpoints"))
   assert kept and not any("tmp" in k for k in kept)
-  monkeypatch.setattr(writer.shutil, "disk_usage", real)
+  monkeypatch.setattr(storage.shutil, "disk_usage", real)
   done = experiment.run(config, workdir)  # space freed: the same command resumes
   assert done["epochs_run"] == 3
 
@@ -113,7 +114,7 @@ def test_a_full_disk_stops_with_one_line_and_keeps_the_last_checkpoint(tmp_path,
 def test_a_writer_on_a_full_disk_says_so(tmp_path, monkeypatch):
   def no_space(*args, **kwargs):
     raise OSError(28, "No space left on device")
-  monkeypatch.setattr(writer.os, "replace", no_space)
+  monkeypatch.setattr(storage.os, "replace", no_space)
   with pytest.raises(writer.DiskFullError, match="x.json: no space left on device"):
     writer.Writer().json(str(tmp_path / "x.json"), {"a": 1})
   assert os.listdir(tmp_path) == []  # no temporary file left behind

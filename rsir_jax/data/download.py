@@ -20,6 +20,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from rsir_jax import storage
 from rsir_jax.errors import UserError
 
 log = logging.getLogger(__name__)
@@ -73,10 +74,12 @@ def default_cache_dir() -> Path:
   return Path(base).expanduser() / "rsir_jax"
 
 
-def resolve_data_dir(config_dir: str | None) -> Path:
+def resolve_data_dir(config_dir: str | None) -> Path | str:
   """The data directory: $RSIR_DATA_DIR if set and non-empty, else `config_dir` if non-empty,
-  else `default_cache_dir()`."""
+  else `default_cache_dir()`. A gs:// URL stays a string."""
   chosen = os.environ.get("RSIR_DATA_DIR") or config_dir
+  if chosen and storage.is_remote(chosen):
+    return chosen
   return Path(chosen).expanduser() if chosen else default_cache_dir()
 
 
@@ -114,8 +117,9 @@ def _manual_help(spec: DatasetSpec, target: Path, url: str) -> str:
           "Or set RSIR_DATA_DIR to a directory that holds it, or RSIR_DATA_URL to a mirror.")
 
 
-def _verify(path: Path, spec: DatasetSpec) -> None:
-  actual = sha256_of_file(path)
+def _verify(path: Path | str, spec: DatasetSpec) -> None:
+  actual = (sha256_of_file(path) if not storage.is_remote(str(path))
+            else hashlib.sha256(_gunzipped(storage.read_bytes(str(path)))).hexdigest())
   if actual != spec.sha256:
     raise ChecksumError(
         f"{path}: SHA-256 mismatch for dataset {spec.name!r}: expected {spec.sha256}, got "
@@ -206,6 +210,8 @@ def locate_dataset(name: str, data_dir: str | os.PathLike, base_url: str | None 
       `download` is false); the message says where to put the file by hand.
   """
   spec = _spec(name)
+  if storage.is_remote(str(data_dir)):
+    return _locate_in_bucket(spec, str(data_dir))
   data_dir = Path(data_dir).expanduser().absolute()
   for candidate in candidate_files(spec):
     path = data_dir / candidate
@@ -220,3 +226,24 @@ def locate_dataset(name: str, data_dir: str | os.PathLike, base_url: str | None 
         f"{', '.join(candidate_files(spec))}) and downloading is off.\n"
         + _manual_help(spec, target, url))
   return _download(spec, data_dir, url)
+
+
+def _gunzipped(raw: bytes) -> bytes:
+  return gzip.decompress(raw) if raw[:2] == _GZIP_MAGIC else raw
+
+
+def _locate_in_bucket(spec: DatasetSpec, data_dir: str) -> str:
+  """The verified file of `spec` in a data directory on a bucket. Nothing is downloaded into
+  a bucket: the message says what to copy there."""
+  for candidate in candidate_files(spec):
+    path = storage.join(data_dir, candidate)
+    if storage.exists(path):
+      _verify(path, spec)
+      log.info("dataset %r: using %s", spec.name, path)
+      return path
+  raise DatasetUnavailableError(
+      f"dataset {spec.name!r} not found in {data_dir} (looked for "
+      f"{', '.join(candidate_files(spec))}); nothing is downloaded into a bucket. Copy the file "
+      f"there once, e.g.\n  gcloud storage cp ~/.cache/rsir_jax/{spec.source_file} "
+      f"{storage.join(data_dir, spec.source_file)}\n(any machine that ran this dataset once "
+      "has it in its data directory).")

@@ -20,6 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
+from rsir_jax import storage
 from rsir_jax.errors import UserError, shorten
 
 FORMATS = ("auto", "seq", "pairs")
@@ -38,11 +39,10 @@ class DataFormatError(UserError, ValueError):
 
 
 def read_bytes(path: str | os.PathLike) -> bytes:
-  """Returns the contents of `path`, gunzipped if it starts with the gzip magic bytes (whatever
-  its extension)."""
+  """Returns the contents of `path` (a local path or a gs:// URL), gunzipped if it starts with
+  the gzip magic bytes (whatever its extension)."""
   try:
-    with open(path, "rb") as f:
-      raw = f.read()
+    raw = storage.read_bytes(str(path))
   except FileNotFoundError:
     raise DataFileNotFoundError(errno.ENOENT, "data file not found", str(path)) from None
   if raw[:2] != _GZIP_MAGIC:

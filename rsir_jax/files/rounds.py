@@ -12,13 +12,11 @@ where each round keeps its data and marker, and the run's summary tables.
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 
+from rsir_jax import storage
 from rsir_jax.data.load import ItemIds
-from rsir_jax.files import Writer, read_json
+from rsir_jax.files.writer import Writer, read_json
 
 
 class RoundFiles:
@@ -29,27 +27,27 @@ class RoundFiles:
 
   def dir(self, k: int, *parts: str) -> str:
     """round_<k>/<parts...>, the round folder created on first use."""
-    folder = os.path.join(self.workdir, f"round_{k}")
-    os.makedirs(folder, exist_ok=True)
-    return os.path.join(folder, *parts)
+    folder = storage.join(self.workdir, f"round_{k}")
+    storage.makedirs(folder)
+    return storage.join(folder, *parts)
 
   def finished_entry(self, k: int) -> dict | None:
     """Round k's rounds.json entry if the round is finished, else None."""
-    path = os.path.join(self.workdir, f"round_{k}", "round.json")
-    return read_json(path) if os.path.exists(path) else None
+    path = storage.join(self.workdir, f"round_{k}", "round.json")
+    return read_json(path) if storage.exists(path) else None
 
   def training_dir(self, entry: dict) -> str:
     """The training folder whose model a finished round used (its own, an earlier round's,
     or another run's, as recorded in the entry)."""
     if "trained_in" in entry:
-      return os.path.join(self.workdir, entry["trained_in"])
+      return storage.join(self.workdir, entry["trained_in"])
     return self.dir(entry.get("trained_in_round", entry["round"]), "train")  # older runs
 
   def synthetic_rows(self, k: int) -> list[np.ndarray]:
     """The synthetic rows of D_k (none for k = 0), in internal item ids."""
     if k == 0:
       return []
-    with np.load(self.dir(k, "dataset.npz")) as f:
+    with np.load(storage.loadable(self.dir(k, "dataset.npz"))) as f:
       flat, offsets = f["flat"], f["offsets"]
     return self.item_ids.to_internal([flat[a:b] for a, b in zip(offsets[:-1], offsets[1:])])
 
@@ -58,7 +56,7 @@ class RoundFiles:
     every row of a file written before owners were recorded)."""
     if k == 0:
       return np.zeros(0, np.int64)
-    with np.load(self.dir(k, "dataset.npz")) as f:
+    with np.load(storage.loadable(self.dir(k, "dataset.npz"))) as f:
       if "owners" in f.files:
         return f["owners"].astype(np.int64)
       return np.full(len(f["offsets"]) - 1, -1, np.int64)
@@ -78,14 +76,14 @@ class RoundFiles:
     the run's tables with `entries` (round k's included)."""
     self.writer.json(self.dir(k, "round.json"), entry)
     if self.writer.primary:
-      shutil.rmtree(self.dir(k, "generation"), ignore_errors=True)
+      storage.rmtree(self.dir(k, "generation"))
     self.write_tables(entries)
 
   def write_tables(self, entries: list[dict]) -> None:
     """rounds.json, rounds.csv and rounds.png of the finished rounds."""
     if not self.writer.primary:
       return
-    self.writer.json(os.path.join(self.workdir, "rounds.json"), entries)
+    self.writer.json(storage.join(self.workdir, "rounds.json"), entries)
     ks = sorted({k for e in entries for k in e["test"]})
     columns = (["round"] + [f"test_{k}" for k in ks] + [f"valid_{k}" for k in ks]
                + ["train_rows", "synthetic_rows", "rows_added", "train_s", "generate_s"])
@@ -97,7 +95,7 @@ class RoundFiles:
       columns += [f"ensemble_test_{k}" for k in ks]
       rows = [row + [e["ensemble"]["test"][k] if "ensemble" in e else "" for k in ks]
               for row, e in zip(rows, entries)]
-    self.writer.csv(os.path.join(self.workdir, "rounds.csv"), columns, rows)
+    self.writer.csv(storage.join(self.workdir, "rounds.csv"), columns, rows)
     self._plot(entries)
 
   def _plot(self, entries: list[dict]) -> None:
@@ -114,7 +112,7 @@ class RoundFiles:
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    self.writer.figure(os.path.join(self.workdir, "rounds.png"), fig)
+    self.writer.figure(storage.join(self.workdir, "rounds.png"), fig)
     plt.close(fig)
 
 

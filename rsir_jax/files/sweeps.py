@@ -4,9 +4,9 @@ every point by the sweep and by rsir_jax.tools.merge_sweeps, read by the report.
 
 from __future__ import annotations
 
-import os
 from typing import Sequence
 
+from rsir_jax import storage
 from rsir_jax.files.writer import Writer
 
 METRICS = ("recall@10", "ndcg@10", "recall@20", "ndcg@20")
@@ -51,12 +51,12 @@ def write_summary(workdir: str, points: Sequence[dict], results: Sequence[dict],
     return
   rows = summary_rows(points, results)
   columns = list(dict.fromkeys(k for r in rows for k in r))
-  writer.csv(os.path.join(workdir, "sweep.csv"), columns,
+  writer.csv(storage.join(workdir, "sweep.csv"), columns,
              [[r.get(c, "") for c in columns] for r in rows])
   fmt = lambda v: f"{v:.4f}" if isinstance(v, float) else str(v)
   lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
   lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
-  writer.text(os.path.join(workdir, "sweep.md"), "\n".join(lines) + "\n")
+  writer.text(storage.join(workdir, "sweep.md"), "\n".join(lines) + "\n")
   _plot(workdir, points, results, writer)
 
 
@@ -102,7 +102,7 @@ def _plot(workdir: str, points: Sequence[dict], results: Sequence[dict], writer:
       ax.set_ylabel(f"test {metric}")
       ax.grid(alpha=0.3)
     fig.tight_layout()
-    writer.figure(os.path.join(workdir, f"sweep_{metric.replace('@', '')}.png"), fig)
+    writer.figure(storage.join(workdir, f"sweep_{metric.replace('@', '')}.png"), fig)
     plt.close(fig)
 
 

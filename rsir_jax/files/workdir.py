@@ -16,9 +16,11 @@ from typing import Iterator
 import ml_collections
 
 from rsir_jax import config as config_lib
+from rsir_jax import storage
 from rsir_jax.config import paths
 from rsir_jax.errors import UserError
-from rsir_jax.files import read_json
+from rsir_jax.files import bucket_lock
+from rsir_jax.files.writer import read_json
 
 # Fields that change how a run is executed but not what it computes: they may differ when a
 # run is resumed.
@@ -60,7 +62,7 @@ def default_workdir(config: ml_collections.ConfigDict) -> str:
 def is_finished(run_dir: str) -> bool:
   """Whether the run in `run_dir` finished: it writes results.json last (an RSIR run's
   rounds so far are in rounds.json)."""
-  return os.path.exists(os.path.join(run_dir, "results.json"))
+  return storage.exists(storage.join(run_dir, "results.json"))
 
 
 def config_differences(old: dict, new: dict, ignore=lambda field: False) -> list[str]:
@@ -79,8 +81,8 @@ def config_differences(old: dict, new: dict, ignore=lambda field: False) -> list
 def read_config(run_dir: str) -> ml_collections.ConfigDict:
   """The config of the finished or running run in `run_dir` (its config.json), over the
   defaults of this version for fields the run predates."""
-  path = os.path.join(run_dir, "config.json")
-  if not os.path.exists(path):
+  path = storage.join(run_dir, "config.json")
+  if not storage.exists(path):
     raise WorkdirError(f"{run_dir} holds no run (no config.json)")
   config = config_lib.get_base_config()
   config.update(read_json(path))
@@ -91,8 +93,8 @@ def check_same_run(workdir: str, config) -> None:
   """Refuses to resume a workdir that holds a run of a different config. The number of RSIR
   rounds may change (round k does not depend on how many follow it), so a finished run can
   be continued with more rounds; a baseline cannot become an RSIR run or back."""
-  path = os.path.join(workdir, "config.json")
-  if not os.path.exists(path):
+  path = storage.join(workdir, "config.json")
+  if not storage.exists(path):
     return
   old, new = read_json(path), _as_dict(config)
   both_rsir = old.get("rsir", {}).get("rounds", 0) > 0 and new["rsir"]["rounds"] > 0
@@ -105,8 +107,8 @@ def check_same_run(workdir: str, config) -> None:
 def check_round0_source(config, source: str) -> None:
   """Raises WorkdirError unless `source` holds a run whose round 0 is this config's: the same
   value in every field outside the rsir section."""
-  path = os.path.join(source, "config.json")
-  if not os.path.exists(path):
+  path = storage.join(source, "config.json")
+  if not storage.exists(path):
     raise WorkdirError(f"rsir.round0_dir: {source} holds no run (no config.json)")
   diffs = config_differences(read_json(path), _as_dict(config), lambda k: k.startswith("rsir."))
   if diffs:
@@ -119,9 +121,21 @@ def locked(workdir: str, primary: bool = True) -> Iterator[None]:
   """Holds `workdir`'s lock for the duration of the block, so that a second process on the
   same workdir stops at once, naming the process that holds it. The operating system drops
   the lock when its process ends, however it ends, so a killed run never leaves a stale
-  lock. In a multi-host run only process 0 takes it."""
+  lock. In a multi-host run only process 0 takes it. On a bucket, which has no `fcntl`, the
+  lock is a claim made by exclusive create and kept alive by a heartbeat (bucket_lock.py)."""
   if not primary:
     yield
+    return
+  if storage.is_remote(workdir):
+    lock = bucket_lock.BucketLock(workdir)
+    holder = lock.acquire()
+    if holder is not None:
+      raise WorkdirError(f"{workdir} is in use by {holder}; wait for it to finish or stop "
+                         "it, or use another --workdir")
+    try:
+      yield
+    finally:
+      lock.release()
     return
   os.makedirs(workdir, exist_ok=True)
   fd = os.open(os.path.join(workdir, LOCK_FILE), os.O_RDWR | os.O_CREAT, 0o644)

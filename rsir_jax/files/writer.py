@@ -1,23 +1,23 @@
 """Run files: atomic writes by process 0 only, and a clear error when the disk is full.
 
-Every file a run writes (JSON, JSON lines, CSV, NPZ, plots) goes through a `Writer`: the bytes
-go to a temporary file beside the target, which is then renamed over it, so a crash never
-leaves half a file. In a multi-host run only process 0 writes (the other processes hold the
-same values).
+Every file a run writes (JSON, JSON lines, CSV, NPZ, plots) goes through a `Writer`: its
+bytes are built in memory and written in one atomic step (storage.write_bytes: a rename over
+the target on a local disk, one upload on a bucket), so a crash never leaves half a file. In
+a multi-host run only process 0 writes (the other processes hold the same values).
 """
 
 from __future__ import annotations
 
 import contextlib
 import csv
-import errno
+import io
 import json
 import os
-import shutil
 from typing import Any, Iterator, Sequence
 
 import numpy as np
 
+from rsir_jax import storage
 from rsir_jax.errors import UserError
 
 
@@ -31,12 +31,9 @@ def _mb(num_bytes: float) -> str:
 
 def check_free_space(path: str, needed_bytes: int) -> None:
   """Raises DiskFullError when the file system holding `path` has less than `needed_bytes`
-  free."""
-  folder = os.path.abspath(path)
-  while not os.path.exists(folder):
-    folder = os.path.dirname(folder)
-  free = shutil.disk_usage(folder).free
-  if free < needed_bytes:
+  free (never for a bucket)."""
+  free = storage.free_bytes(path)
+  if free is not None and free < needed_bytes:
     raise DiskFullError(f"{path}: needs about {_mb(needed_bytes)} but only {_mb(free)} is free "
                         "on its disk; free some space and rerun the same command to resume")
 
@@ -47,12 +44,12 @@ def disk_full_is_clear(path: str, size_hint: int = 0) -> Iterator[None]:
   try:
     yield
   except OSError as e:
-    if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+    if not storage.is_disk_full(e):
       raise
-    free = shutil.disk_usage(os.path.dirname(os.path.abspath(path))).free
+    free = storage.free_bytes(os.path.dirname(storage.absolute(path)))
     need = f"about {_mb(size_hint)}" if size_hint else "more space"
-    raise DiskFullError(f"{path}: no space left on device (needs {need}, {_mb(free)} free); "
-                        "free some space and rerun the same command to resume") from None
+    raise DiskFullError(f"{path}: no space left on device (needs {need}, {_mb(free or 0)} "
+                        "free); free some space and rerun the same command to resume") from None
 
 
 class Writer:
@@ -62,25 +59,15 @@ class Writer:
   def __init__(self, primary: bool = True):
     self.primary = primary
 
-  def _atomic(self, path: str, write, suffix: str = "") -> None:
-    if not self.primary:
-      return
-    tmp = f"{path}.tmp{suffix}"
-    with disk_full_is_clear(path):
-      os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-      try:
-        write(tmp)
-        os.replace(tmp, path)
-      finally:
-        if os.path.exists(tmp):
-          os.remove(tmp)
+  def raw(self, path: str, data: bytes) -> None:
+    """Writes `data` to `path`."""
+    if self.primary:
+      with disk_full_is_clear(path, len(data)):
+        storage.write_bytes(path, data)
 
   def text(self, path: str, text: str) -> None:
     """Writes `text` to `path`."""
-    def write(tmp):
-      with open(tmp, "w") as f:
-        f.write(text)
-    self._atomic(path, write)
+    self.raw(path, text.encode())
 
   def json(self, path: str, obj: Any) -> None:
     """Writes `obj` as indented JSON."""
@@ -91,34 +78,35 @@ class Writer:
     self.text(path, "".join(json.dumps(r) + "\n" for r in rows))
 
   def append_jsonl(self, path: str, row: dict) -> None:
-    """Appends one line and syncs it to disk (a crash keeps every earlier line whole)."""
-    if not self.primary:
-      return
-    with disk_full_is_clear(path), open(path, "a") as f:
-      f.write(json.dumps(row) + "\n")
-      f.flush()
-      os.fsync(f.fileno())
+    """Appends one line, durably (a crash keeps every earlier line whole; storage.append_line
+    says how on a bucket, which cannot append)."""
+    if self.primary:
+      with disk_full_is_clear(path):
+        storage.append_line(path, json.dumps(row) + "\n")
 
   def csv(self, path: str, columns: Sequence[str], rows: Sequence[Sequence]) -> None:
     """Writes a header line and one line per row."""
-    def write(tmp):
-      with open(tmp, "w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(columns)
-        w.writerows(rows)
-    self._atomic(path, write)
+    out = io.StringIO(newline="")
+    w = csv.writer(out)
+    w.writerow(columns)
+    w.writerows(rows)
+    self.text(path, out.getvalue())
 
   def npz(self, path: str, **arrays: np.ndarray) -> None:
     """Writes numpy arrays as an uncompressed .npz."""
-    self._atomic(path, lambda tmp: np.savez(tmp, **arrays), suffix=".npz")
+    if self.primary:
+      out = io.BytesIO()
+      np.savez(out, **arrays)
+      self.raw(path, out.getvalue())
 
   def figure(self, path: str, fig) -> None:
     """Saves a matplotlib figure (the format follows the extension of `path`)."""
-    ext = os.path.splitext(path)[1]
-    self._atomic(path, lambda tmp: fig.savefig(tmp, dpi=120), suffix=ext)
+    if self.primary:
+      out = io.BytesIO()
+      fig.savefig(out, dpi=120, format=os.path.splitext(path)[1].lstrip(".") or "png")
+      self.raw(path, out.getvalue())
 
 
 def read_json(path: str) -> Any:
-  """The JSON object stored at `path`."""
-  with open(path) as f:
-    return json.load(f)
+  """The JSON object stored at `path` (a local path or a gs:// URL)."""
+  return json.loads(storage.read_text(path))

@@ -7,14 +7,13 @@ still adds up over every process that worked on it."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 from typing import Sequence
 
 import jax
 import numpy as np
 
-from rsir_jax import parallel
+from rsir_jax import parallel, storage
 from rsir_jax.files import Writer
 from rsir_jax.generate import sampler
 from rsir_jax.generate.output import Generated, source_matrix
@@ -49,13 +48,13 @@ def generate_round(params, model: Backbone, sampling: sampler.SamplerConfig,
   n = len(sources_NxS)
   num_chunks = -(-n // chunk_size)
   if chunk_dir:
-    os.makedirs(chunk_dir, exist_ok=True)
+    storage.makedirs(chunk_dir)
   parts, t0, generated = [], time.perf_counter(), 0
   for c in range(num_chunks):
-    path = (os.path.join(chunk_dir, f"chunk_{c:05d}_of_{num_chunks:05d}_size_{chunk_size}.npz")
+    path = (storage.join(chunk_dir, f"chunk_{c:05d}_of_{num_chunks:05d}_size_{chunk_size}.npz")
             if chunk_dir else None)
-    if path and os.path.exists(path):
-      with np.load(path) as f:
+    if path and storage.exists(path):
+      with np.load(storage.loadable(path)) as f:
         if set(_FIELDS) <= set(f.files):  # else written by an older version: redo it
           parts.append(tuple(f[k] for k in _FIELDS) + (float(f["seconds"]),))
           continue

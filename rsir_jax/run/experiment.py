@@ -8,12 +8,11 @@ workdir until the config, the data and the sizes have passed their checks.
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import ml_collections
 
-from rsir_jax import parallel
+from rsir_jax import parallel, storage
 from rsir_jax.data.load import load_data
 from rsir_jax.files import rounds as round_files
 from rsir_jax.files import workdir as workdir_lib
@@ -48,6 +47,10 @@ def run(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict:
   run of the same config), writes config.json and results.json there (for RSIR runs with
   the per-round entries of rounds.json) and returns the results."""
   config_check.validate(config)
+  for what, path in (("--workdir", workdir), ("data.path", config.data.path),
+                     ("data.dir", config.data.dir)):
+    if path:  # a mistyped bucket fails here, in seconds, not after the data and a compile
+      storage.check_reachable(path, what)
   parallel.initialize(config.parallel)
   if not parallel.is_primary():  # one process reports; the others only log problems
     logging.getLogger("rsir_jax").setLevel(logging.WARNING)
@@ -58,8 +61,8 @@ def run(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict:
   t0 = time.perf_counter()
   with workdir_lib.locked(workdir, parallel.is_primary()):
     workdir_lib.check_same_run(workdir, config)  # again: another process may have started it
-    setup.writer.json(os.path.join(workdir, "config.json"), config.to_dict())
-    log.info("workdir %s", os.path.abspath(workdir))
+    setup.writer.json(storage.join(workdir, "config.json"), config.to_dict())
+    log.info("workdir %s", storage.absolute(workdir))
     if config.rsir.rounds:
       results = {"rounds": rounds.run_rounds(setup, data, workdir)}
     else:
@@ -68,6 +71,6 @@ def run(config: ml_collections.ConfigDict, workdir: str | None = None) -> dict:
     # git) free of this machine's paths.
     results.update(data=data.info, workdir=workdir)
     results.setdefault("provenance", provenance())  # a finished baseline keeps its own
-    setup.writer.json(os.path.join(workdir, "results.json"), results)
+    setup.writer.json(storage.join(workdir, "results.json"), results)
   log.info("finished in %.0fs (this process)", time.perf_counter() - t0)
   return results

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import time
 from typing import NamedTuple
 
 import jax
 import numpy as np
 
-from rsir_jax import models
+from rsir_jax import models, storage
 from rsir_jax.data.load import Data
 from rsir_jax.files import read_json
 from rsir_jax.files import workdir as workdir_lib
@@ -136,8 +135,8 @@ def _match_rows(setup: Setup, new: NewRows, counts: dict, k: int, files: RoundFi
   by = setup.policy.match_by
   if not by:
     return new, counts
-  path = os.path.join(files.workdir, setup.policy.match_dir, f"round_{k}", "round.json")
-  if not os.path.exists(path):
+  path = storage.join(files.workdir, setup.policy.match_dir, f"round_{k}", "round.json")
+  if not storage.exists(path):
     raise workdir_lib.WorkdirError(
         f"rsir.match_rows: {path} does not exist; finish round {k} of that run first")
   added = read_json(path)["generation"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 
+from rsir_jax import storage
 from rsir_jax.data.load import Data
 from rsir_jax.files import workdir as workdir_lib
 from rsir_jax.files.provenance import provenance
@@ -26,11 +27,11 @@ def training_source(setup: Setup, k: int, last_entry: dict | None, files: RoundF
   D_k = D_{k-1} and training from scratch would give the same model), that round's."""
   loop = setup.loop
   if k == 0 and loop.round0_dir:
-    workdir_lib.check_round0_source(setup.config, os.path.join(files.workdir, loop.round0_dir))
+    workdir_lib.check_round0_source(setup.config, storage.join(files.workdir, loop.round0_dir))
     trained = os.path.join(loop.round0_dir, "round_0", "train")  # an RSIR run, else a baseline
-    return trained if os.path.isdir(os.path.join(files.workdir, trained)) else loop.round0_dir
+    return trained if storage.isdir(storage.join(files.workdir, trained)) else loop.round0_dir
   if k > 0 and not loop.finetune and last_entry["generation"]["rows_added"] == 0:
-    return os.path.relpath(files.training_dir(last_entry), files.workdir)
+    return storage.relpath(files.training_dir(last_entry), files.workdir)
   return os.path.join(f"round_{k}", "train")
 
 
@@ -48,10 +49,10 @@ def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundF
   if own:
     init = previous.params if setup.loop.finetune and previous else None
     fitted = trainer.fit(round_setup(setup, k), list(data.split.train) + synthetic,
-                         os.path.join(files.workdir, source), init_params=init)
+                         storage.join(files.workdir, source), init_params=init)
   else:
     log.info("round %d: its model is the one trained in %s", k, source)
-    fitted = trainer.restore_best(setup, os.path.join(files.workdir, source))
+    fitted = trainer.restore_best(setup, storage.join(files.workdir, source))
   res = fitted.results
   entry = {"round": k, "valid": res["valid"], "test": res["test"], "best_epoch": res["best_epoch"],
            "loss": res["loss"], "seed": setup.config.seed, "data": counts, "trained_in": source,

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 
 import ml_collections
 
-from rsir_jax import parallel
+from rsir_jax import parallel, storage
 from rsir_jax.config import paths
 from rsir_jax.errors import UserError
 from rsir_jax.files import Writer, read_json
@@ -145,8 +145,8 @@ def share_round0(configs: Sequence[ml_collections.ConfigDict], names: Sequence[s
 def _commands_so_far(workdir: str, command: str) -> list[str]:
   """Every distinct command run on the sweep in `workdir`, oldest first, `command` last if
   new: parts of a grid run with different --sweep_only each add theirs."""
-  path = os.path.join(workdir, "sweep.json")
-  old = recorded_commands(read_json(path)) if os.path.exists(path) else []
+  path = storage.join(workdir, "sweep.json")
+  old = recorded_commands(read_json(path)) if storage.exists(path) else []
   return list(dict.fromkeys(old + ([command] if command else [])))
 
 
@@ -167,11 +167,12 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
   configs = share_round0([apply_overrides(config, p) for p in points], names)
   for c in configs:  # every point is checked before any of them runs
     config_check.validate(c)
+  storage.check_reachable(workdir, "--workdir")
   wanted = parse_filter(only, config)
   chosen = [selected(c, wanted) for c in configs]
   if not any(chosen):
     raise SweepError(f"--sweep_only={only!r} matches none of the {len(points)} points")
-  finished = [workdir_lib.is_finished(os.path.join(workdir, n)) for n in names]
+  finished = [workdir_lib.is_finished(storage.join(workdir, n)) for n in names]
   # A selected point whose shared round 0 is trained by a point the filter leaves out (and
   # that has not finished) brings that point along: a part of a grid stands on its own, e.g.
   # one process per part on a GPU, each in its own workdir. Owners have no owner themselves.
@@ -183,15 +184,15 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
       log.info("sweep point %s runs too: %s takes its round 0 from it", names[j], names[i])
   writer = Writer(parallel.is_primary())
   with workdir_lib.locked(workdir, writer.primary):
-    writer.json(os.path.join(workdir, "sweep.json"),
+    writer.json(storage.join(workdir, "sweep.json"),
                 {"base": config.to_dict(), "points": list(points), "command": command,
                  "commands": _commands_so_far(workdir, command)})
     done_points, results = [], []
     for i, (name, c) in enumerate(zip(names, configs)):
-      point_dir = os.path.join(workdir, name)
+      point_dir = storage.join(workdir, name)
       if workdir_lib.is_finished(point_dir):
         workdir_lib.check_same_run(point_dir, c)
-        result = read_json(os.path.join(point_dir, "results.json"))
+        result = read_json(storage.join(point_dir, "results.json"))
         log.info("sweep point %d/%d %s: finished earlier", i + 1, len(points), name)
       elif chosen[i]:
         log.info("sweep point %d/%d %s", i + 1, len(points), name)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 import time
 from typing import Any, NamedTuple, Sequence
 
@@ -24,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from rsir_jax import models, parallel
+from rsir_jax import models, parallel, storage
 from rsir_jax.errors import UserError
 from rsir_jax.files import read_json
 from rsir_jax.run.setup import Setup
@@ -79,7 +78,7 @@ class _Run:
     self.state = parallel.replicate(setup.mesh, state)  # restores take this layout too
     self.best_params = jax.tree_util.tree_map(jnp.copy, self.state["params"])  # state is donated
     self.meta = _fresh_meta()
-    self.ckpts = checkpoint.RunCheckpoints(os.path.join(workdir, "checkpoints"))
+    self.ckpts = checkpoint.RunCheckpoints(storage.join(workdir, "checkpoints"))
     if self.ckpts.latest_step() is not None:
       restored, self.meta = self.ckpts.restore(
           {"train": self.state, "best_params": self.best_params})
@@ -224,16 +223,16 @@ def fit(setup: Setup, rows: Sequence[np.ndarray], workdir: str, init_params=None
   resuming from its newest checkpoint; returns the best-validation params and the valid and
   test metrics of that epoch with run facts (also written to results.json). `init_params`
   starts from given weights (fine-tuning) instead of a fresh initialisation."""
-  if os.path.exists(os.path.join(workdir, "results.json")):
+  if storage.exists(storage.join(workdir, "results.json")):
     return restore_best(setup, workdir)  # finished earlier: nothing to train or evaluate
-  os.makedirs(workdir, exist_ok=True)
+  storage.makedirs(workdir)
   tc, writer = setup.config.train, setup.writer
   buckets = batching.make_train_buckets(rows, setup.model.max_len, setup.config.data.bucket_lengths,
                                         prefix_rows=tc.prefix_rows)
   if buckets.num_rows == 0:
     raise ValueError("no training sequence has 2 or more items: nothing to train on")
   run = _Run(setup, workdir, init_params)
-  metrics_path = os.path.join(workdir, "metrics.jsonl")
+  metrics_path = storage.join(workdir, "metrics.jsonl")
   writer.jsonl(metrics_path, run.meta["history"])
   log.info("model: %d parameters; train rows %d (targets %d, %d too short), buckets %s; "
            "loss %s", models.count_params(run.state["params"]), buckets.num_rows,
@@ -250,7 +249,7 @@ def fit(setup: Setup, rows: Sequence[np.ndarray], workdir: str, init_params=None
     raise
   run.close()
   results = _results(setup, run, buckets)
-  writer.json(os.path.join(workdir, "results.json"), results)
+  writer.json(storage.join(workdir, "results.json"), results)
   return Fit(run.best_params, results)
 
 
@@ -283,12 +282,12 @@ class NotFinishedError(UserError):
 def restore_best(setup: Setup, workdir: str) -> Fit:
   """The best params and results of a finished `fit` in `workdir`, read back without
   training or evaluating."""
-  results_path = os.path.join(workdir, "results.json")
-  if not os.path.exists(results_path):
+  results_path = storage.join(workdir, "results.json")
+  if not storage.exists(results_path):
     raise NotFinishedError(f"{workdir} holds no finished training (no results.json)")
   state = train_step.init_state(setup.model, setup.optimizer, setup.keys.init)
   like = parallel.replicate(setup.mesh, {"train": state, "best_params": state["params"]})
-  ckpts = checkpoint.RunCheckpoints(os.path.join(workdir, "checkpoints"))
+  ckpts = checkpoint.RunCheckpoints(storage.join(workdir, "checkpoints"))
   try:
     restored, _ = ckpts.restore(like)
   finally:

@@ -10,7 +10,7 @@ import sys
 import jax
 import ml_collections
 
-from rsir_jax import logs
+from rsir_jax import logs, storage
 from rsir_jax.errors import UserError, fail
 from rsir_jax.files import provenance
 from rsir_jax.files import workdir as workdir_lib
@@ -64,14 +64,20 @@ def run(config: ml_collections.ConfigDict, config_arg: str, workdir: str | None,
             else sweep.parse_grid(spec, config))
   workdir = workdir or default_sweep_workdir(config, config_arg, spec)
   sweep.run_sweep(config, points, workdir, command=command, only=only)
-  with open(os.path.join(workdir, "sweep.md")) as f:
-    print(f.read())
+  print(storage.read_text(storage.join(workdir, "sweep.md")))
 
 
 def use_compile_cache(folder: str) -> None:
   """Keeps XLA's compiled programs in `folder` (created if missing; '' = off), so a rerun or
-  the next run of the same shapes skips compilation. Call before anything is compiled."""
+  the next run of the same shapes skips compilation. Call before anything is compiled. A
+  gs:// folder (one cache for every worker of a pod slice) is read and written by JAX
+  through etils.epath; its bucket is checked first (storage.check_reachable)."""
   if not folder:
+    return
+  if storage.is_remote(folder):
+    storage.check_reachable(folder, "--compile_cache")
+    jax.config.update("jax_compilation_cache_dir", folder)
+    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
     return
   folder = os.path.expanduser(folder)
   try:
@@ -88,8 +94,8 @@ def main(config, config_arg: str, workdir: str | None, spec: str = "",
   """`run` with the command line's error handling; returns the process's exit code.
   `compile_cache`: see use_compile_cache; `only`: --sweep_only (see sweep.parse_filter)."""
   logs.show_progress()
-  use_compile_cache(compile_cache)
   try:
+    use_compile_cache(compile_cache)
     # Quoted for the shell, so a recorded --sweep_only='a=1;b=2' can be pasted back as it is.
     run(config, config_arg, workdir, spec, command=provenance.command(), only=only)
   except UserError as e:

@@ -28,7 +28,7 @@ import statistics
 import sys
 from typing import Sequence
 
-from rsir_jax import logs, models
+from rsir_jax import logs, models, storage
 from rsir_jax.data.load import load_split
 from rsir_jax.errors import UserError, fail
 from rsir_jax.files import workdir as workdir_lib
@@ -46,9 +46,9 @@ class EnsembleError(UserError):
 def run_dir(train_dir: str) -> str:
   """The run a training folder belongs to: the folder itself (a baseline run) or, for an RSIR
   round's round_k/train, the run two levels up."""
-  up = os.path.dirname(os.path.dirname(os.path.normpath(train_dir)))
-  if os.path.basename(os.path.normpath(train_dir)) == "train" and os.path.exists(
-      os.path.join(up, "config.json")):
+  up = os.path.dirname(os.path.dirname(storage.normpath(train_dir)))
+  if os.path.basename(storage.normpath(train_dir)) == "train" and storage.exists(
+      storage.join(up, "config.json")):
     return up
   return train_dir
 

@@ -24,6 +24,7 @@ import shutil
 import sys
 from typing import Any, Sequence
 
+from rsir_jax import storage
 from rsir_jax.errors import UserError
 from rsir_jax.files import Writer, read_json
 from rsir_jax.files import workdir as workdir_lib
@@ -61,18 +62,28 @@ def _rebase_command(command: str, old: str, new: str) -> str:
 
 
 def _copy_point(src: str, dst: str, old_root: str, new_root: str) -> None:
-  """Copies a point folder (without its lock) and rebases the paths in its JSON files."""
-  tmp = dst + ".merging"
-  shutil.rmtree(tmp, ignore_errors=True)
-  shutil.copytree(src, tmp, ignore=shutil.ignore_patterns(".lock"))
+  """Copies a point folder (without its lock) and rebases the paths in its JSON files:
+  locally into a temporary folder renamed into place; on a bucket, which has no rename,
+  straight into place (a merge stopped halfway is rerun)."""
+  remote = storage.is_remote(dst) or storage.is_remote(src)
+  tmp = dst if remote else dst + ".merging"
+  storage.rmtree(tmp)
+  if remote:  # results.json last: a point stopped halfway is not taken for finished
+    storage.copytree(src, tmp, skip=lambda rel: rel.split("/")[0].startswith(".lock")
+                     or rel == "results.json")
+  else:
+    shutil.copytree(src, tmp, ignore=shutil.ignore_patterns(".lock"))
   writer = Writer()
-  for folder, _, files in os.walk(tmp):
-    for name in files:
-      if name.endswith(".json"):
-        path = os.path.join(folder, name)
-        writer.json(path, _replace_root(read_json(path), old_root, new_root))
-  shutil.rmtree(dst, ignore_errors=True)
-  os.replace(tmp, dst)
+  for rel in storage.walk_files(tmp):
+    if rel.endswith(".json"):
+      path = storage.join(tmp, rel)
+      writer.json(path, _replace_root(read_json(path), old_root, new_root))
+  if remote and storage.exists(storage.join(src, "results.json")):
+    writer.json(storage.join(dst, "results.json"),
+                _replace_root(read_json(storage.join(src, "results.json")), old_root, new_root))
+  if not remote:
+    shutil.rmtree(dst, ignore_errors=True)
+    os.replace(tmp, dst)
 
 
 def merge_sweeps(parts: Sequence[str], into: str, keep_existing: bool = False) -> dict:
@@ -82,12 +93,12 @@ def merge_sweeps(parts: Sequence[str], into: str, keep_existing: bool = False) -
     raise MergeError("give at least one part folder to merge")
   sweeps = []
   for part in parts:
-    path = os.path.join(part, "sweep.json")
-    if not os.path.exists(path):
+    path = storage.join(part, "sweep.json")
+    if not storage.exists(path):
       raise MergeError(f"{part} is not a sweep folder (no sweep.json)")
     sweeps.append(read_json(path))
-  target_json = os.path.join(into, "sweep.json")
-  merging_into_a_sweep = os.path.exists(target_json)
+  target_json = storage.join(into, "sweep.json")
+  merging_into_a_sweep = storage.exists(target_json)
   reference = read_json(target_json) if merging_into_a_sweep else sweeps[0]
   reference_name = into if merging_into_a_sweep else parts[0]
   for part, sweep in zip(parts, sweeps):
@@ -100,13 +111,13 @@ def merge_sweeps(parts: Sequence[str], into: str, keep_existing: bool = False) -
   chosen: dict[str, str] = {}  # point name -> the part whose copy goes in
   for part in parts:
     for name in names:
-      if not os.path.isdir(os.path.join(part, name)):
+      if not storage.isdir(storage.join(part, name)):
         continue
       if name not in chosen:
         chosen[name] = part
         continue
-      finished_here = workdir_lib.is_finished(os.path.join(part, name))
-      finished_before = workdir_lib.is_finished(os.path.join(chosen[name], name))
+      finished_here = workdir_lib.is_finished(storage.join(part, name))
+      finished_before = workdir_lib.is_finished(storage.join(chosen[name], name))
       if finished_here and finished_before:
         raise MergeError(f"point {name} is finished in both {chosen[name]} and {part}")
       if finished_here:
@@ -115,8 +126,8 @@ def merge_sweeps(parts: Sequence[str], into: str, keep_existing: bool = False) -
   # Every conflict is found before anything is copied: a merge that stops changes nothing.
   plan = []
   for name, part in chosen.items():
-    src, dst = os.path.join(part, name), os.path.join(into, name)
-    if os.path.isdir(dst) and workdir_lib.is_finished(dst):
+    src, dst = storage.join(part, name), storage.join(into, name)
+    if storage.isdir(dst) and workdir_lib.is_finished(dst):
       if workdir_lib.is_finished(src) and not keep_existing:
         raise MergeError(f"point {name} is finished in {into} already and in {part}; "
                          "pass --keep_existing to keep the one in place")
@@ -125,7 +136,7 @@ def merge_sweeps(parts: Sequence[str], into: str, keep_existing: bool = False) -
   old_roots = {part: _recorded_workdir(recorded_commands(sweep))
                for part, sweep in zip(parts, sweeps)}
   for name, part in plan:
-    _copy_point(os.path.join(part, name), os.path.join(into, name), old_roots[part], into)
+    _copy_point(storage.join(part, name), storage.join(into, name), old_roots[part], into)
 
   commands = recorded_commands(reference) if merging_into_a_sweep else []
   for part, sweep in zip(parts, sweeps):
@@ -134,8 +145,8 @@ def merge_sweeps(parts: Sequence[str], into: str, keep_existing: bool = False) -
   Writer().json(target_json, {"base": reference["base"], "points": reference["points"],
                               "command": commands[-1] if commands else "",
                               "commands": commands})
-  point_dirs = [os.path.join(into, n) for n in names]
-  done = [(p, read_json(os.path.join(d, "results.json")))
+  point_dirs = [storage.join(into, n) for n in names]
+  done = [(p, read_json(storage.join(d, "results.json")))
           for p, d in zip(reference["points"], point_dirs) if workdir_lib.is_finished(d)]
   if done:
     write_summary(into, [p for p, _ in done], [r for _, r in done], Writer())

@@ -50,12 +50,12 @@ from __future__ import annotations
 
 import argparse
 import functools
-import os
 import re
 import sys
 from typing import Sequence
 
 from rsir_jax import config as config_lib
+from rsir_jax import storage
 from rsir_jax.files import Writer, read_json
 from rsir_jax.files.sweeps import point_name, recorded_commands
 from rsir_jax.files.workdir import comparable
@@ -69,9 +69,9 @@ def _load_runs(folder: str) -> tuple[list[dict], list[str]]:
   """The runs under `folder` (a sweep or a single run): each {"config", "results"} where
   results may be partial (an RSIR run's finished rounds only); and the sweep's commands."""
   planned = {}  # a sweep's point that has not started: the config it will run
-  if os.path.exists(os.path.join(folder, "sweep.json")):
-    sweep = read_json(os.path.join(folder, "sweep.json"))
-    dirs = [os.path.join(folder, point_name(p)) for p in sweep["points"]]
+  if storage.exists(storage.join(folder, "sweep.json")):
+    sweep = read_json(storage.join(folder, "sweep.json"))
+    dirs = [storage.join(folder, point_name(p)) for p in sweep["points"]]
     if "base" in sweep:
       planned = {d: {**_defaults(), **comparable(sweep["base"]), **p}
                  for d, p in zip(dirs, sweep["points"])}
@@ -80,15 +80,15 @@ def _load_runs(folder: str) -> tuple[list[dict], list[str]]:
     dirs, commands = [folder], []
   runs = []
   for d in dirs:
-    config_path = os.path.join(d, "config.json")
-    if not os.path.exists(config_path):
+    config_path = storage.join(d, "config.json")
+    if not storage.exists(config_path):
       runs.append({"dir": d, "config": planned.get(d), "results": None, "started": False})
       continue
     results = None
-    if os.path.exists(os.path.join(d, "results.json")):
-      results = read_json(os.path.join(d, "results.json"))
-    elif os.path.exists(os.path.join(d, "rounds.json")):
-      results = {"rounds": read_json(os.path.join(d, "rounds.json")), "partial": True}
+    if storage.exists(storage.join(d, "results.json")):
+      results = read_json(storage.join(d, "results.json"))
+    elif storage.exists(storage.join(d, "rounds.json")):
+      results = {"rounds": read_json(storage.join(d, "rounds.json")), "partial": True}
     config = dict(_defaults(), **comparable(read_json(config_path)))
     runs.append({"dir": d, "config": config, "results": results})
   return runs, commands
@@ -118,7 +118,7 @@ def _caption(commands: list[str], provenances: list[dict], finished: int, total:
 
 def missing_folders(attrs: dict) -> list[str]:
   """The folders (or files) of a block's `dirs` that do not exist."""
-  return [d for d in attrs["dirs"].split(",") if d and not os.path.exists(d)]
+  return [d for d in attrs["dirs"].split(",") if d and not storage.exists(d)]
 
 
 def render(attrs: dict) -> list[str] | None:

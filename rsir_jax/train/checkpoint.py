@@ -3,19 +3,21 @@
 A checkpoint is written only at points where the run could continue from it exactly (end of an
 epoch, or every N steps inside one). Orbax writes asynchronously and commits a step atomically
 (a step directory without its commit marker is ignored on restore), so a crash mid-save loses
-only that save, never the previous one. Before each save the disk's free space is checked
-against the state's size, and a full disk during a save ends in one DiskFullError line.
+only that save, never the previous one. Before each save a local disk's free space is
+checked against the state's size, and a full disk during a save ends in one DiskFullError
+line. A gs:// directory works the same way (Orbax writes it through etils.epath and
+TensorStore's GCS driver).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 from typing import Any
 
 import jax
 import orbax.checkpoint as ocp
 
+from rsir_jax import storage
 from rsir_jax.files import writer
 
 _DISK_FULL_SIGNS = ("No space left", "RESOURCE_EXHAUSTED", "Disk quota exceeded")
@@ -42,7 +44,7 @@ class RunCheckpoints:
   """Saves and restores {"state": pytree, "meta": json dict} under `directory`."""
 
   def __init__(self, directory: str, max_to_keep: int = 2):
-    self.directory = os.path.abspath(directory)
+    self.directory = storage.absolute(directory)  # Orbax wants an absolute path or a URL
     self._last_size = 0
     self._manager = ocp.CheckpointManager(
         self.directory,
