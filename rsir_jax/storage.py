@@ -28,6 +28,8 @@ import logging
 import os
 import posixpath
 import shutil
+import socket
+import urllib.parse
 from typing import Iterator
 
 from rsir_jax.errors import UserError
@@ -268,6 +270,7 @@ def check_reachable(path: str, what: str = "path") -> None:
     return
   root, _ = _split(path)
   bucket = root.split("://", 1)[1]
+  _check_route(path, what)
   gcsfs_log = logging.getLogger("gcsfs")
   level = gcsfs_log.level
   gcsfs_log.setLevel(logging.CRITICAL)  # its retries' tracebacks: the error below says it all
@@ -294,6 +297,23 @@ def check_reachable(path: str, what: str = "path") -> None:
                        f"{_first_line(e)})") from None
   finally:
     gcsfs_log.setLevel(level)
+
+
+def _check_route(path: str, what: str) -> None:
+  """One TCP connection to the storage server (STORAGE_EMULATOR_HOST, else Cloud Storage's
+  endpoint), so that no route fails in seconds rather than after gcsfs's retries. Skipped
+  behind a proxy, where a direct connection says nothing."""
+  if any(os.environ.get(v) for v in ("https_proxy", "HTTPS_PROXY", "all_proxy", "ALL_PROXY",
+                                     "http_proxy", "HTTP_PROXY")):
+    return
+  endpoint = os.environ.get("STORAGE_EMULATOR_HOST") or "https://storage.googleapis.com"
+  url = urllib.parse.urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
+  port = url.port or (443 if url.scheme == "https" else 80)
+  try:
+    socket.create_connection((url.hostname, port), timeout=10).close()
+  except OSError as e:
+    raise StorageError(f"{what}={path}: no route to the storage server {url.hostname}:{port} "
+                       f"({type(e).__name__}: {_first_line(e)})") from None
 
 
 def _first_line(e: BaseException) -> str:

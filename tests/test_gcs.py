@@ -91,7 +91,7 @@ def test_no_route_to_the_server_is_one_line_naming_the_path(gcs, tmp_path):
   last = proc.stderr.strip().splitlines()[-1]
   assert "--workdir=gs://some-bucket/run: no route to the storage server" in last, proc.stderr
   assert "Traceback" not in proc.stderr
-  assert time.monotonic() - t0 < 120
+  assert time.monotonic() - t0 < 60  # one connection tried, not a minute of retries
 
 
 def _data_file(tmp_path, bucket=None) -> str:
