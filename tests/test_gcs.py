@@ -98,7 +98,7 @@ def _data_file(tmp_path, bucket=None) -> str:
   local = tiny.write_tiny_file(tmp_path / "data.txt")
   if bucket is None:
     return local
-  storage.write_bytes(f"{bucket}/data/tiny.txt", open(local, "rb").read())
+  storage.write_bytes(f"{bucket}/data/tiny.txt", storage.read_bytes(local))
   return f"{bucket}/data/tiny.txt"
 
 
