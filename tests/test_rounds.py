@@ -123,16 +123,8 @@ def test_resume_inside_training(tiny_data, tmp_path, uninterrupted):
 
 def test_resume_inside_generation_and_its_time_adds_up(tiny_data, tmp_path, uninterrupted,
                                                         monkeypatch):
-  calls = {"n": 0}
   real = sampler.generate
-
-  def crash_on_second_chunk(*args, **kwargs):
-    calls["n"] += 1
-    if calls["n"] == 2:
-      raise KeyboardInterrupt("simulated crash")
-    return real(*args, **kwargs)
-
-  monkeypatch.setattr(rollouts.sampler, "generate", crash_on_second_chunk)
+  monkeypatch.setattr(rollouts.sampler, "generate", tiny.crashing_on_call(real, 2))
   with pytest.raises(KeyboardInterrupt):
     _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
   chunks = [c for c in os.listdir(tmp_path / "round_0" / "generation") if c.startswith("chunk_")]

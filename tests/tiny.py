@@ -59,3 +59,17 @@ def write_tiny_file(path, seqs=None) -> str:
 def resolve(config, data=None):
   """The setup of `config` on the tiny data (or `data`)."""
   return setup.resolve(config, (data or tiny_data()).split)
+
+
+def crashing_on_call(real, n: int):
+  """`real` wrapped so that its n-th call raises KeyboardInterrupt, a simulated crash (the
+  tests of resuming inside a round's generation)."""
+  calls = {"n": 0}
+
+  def wrapped(*args, **kwargs):
+    calls["n"] += 1
+    if calls["n"] == n:
+      raise KeyboardInterrupt("simulated crash")
+    return real(*args, **kwargs)
+
+  return wrapped
