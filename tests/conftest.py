@@ -1,4 +1,5 @@
-"""Shared fixtures (the tiny config and data live in tiny.py), the `slow` marker, and one
+"""Shared fixtures (the tiny config and data live in tiny.py; a local Cloud Storage server and
+fresh buckets for the gs:// tests), the `slow` marker, and one
 compilation cache for the session and all its pytest-xdist workers (pytest.ini runs the files
 on up to four worker processes; `-n 0` runs them in this one)."""
 
