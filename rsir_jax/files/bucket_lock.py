@@ -44,11 +44,11 @@ def _claims(folder: str) -> list[int]:
 
 def _pid_running(pid: int) -> bool:
   try:
-    os.kill(pid, 0)
+    os.kill(pid, 0)  # PermissionError: someone else's process, running
   except ProcessLookupError:
     return False
-  except PermissionError:  # someone else's process
-    return True
+  except PermissionError:
+    pass
   return True
 
 
@@ -87,11 +87,6 @@ class BucketLock:
             f"heartbeat {age:.0f} s ago; a claim silent for {self.stale_s:.0f} s is taken "
             "over)"), age
 
-  def holder(self, n: int) -> str | None:
-    """Who holds claim n ('process P on H since T, heartbeat S s ago'), or None when the
-    claim is released or stale."""
-    return self._state(n)[0]
-
   def acquire(self, wait_silent: bool = True) -> str | None:
     """Takes the lock and starts the heartbeat: None on success, else who holds it. A claim
     whose heartbeat has missed two beats (a run preempted or killed on another machine) is
@@ -117,7 +112,7 @@ class BucketLock:
                                         name="workdir-lock-heartbeat")
         self._thread.start()
         return None
-    return self.holder(_claims(self.folder)[-1]) or "another process (the lock kept changing hands)"
+    return self._state(_claims(self.folder)[-1])[0] or "another process (the lock kept changing hands)"
 
   def _beat(self) -> None:
     storage.write_bytes(self._path(self.claim, "alive"),
