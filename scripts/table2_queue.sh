@@ -3,7 +3,9 @@
 # each part is a sweep selection that resumes from its folder (a finished point is skipped),
 # so rerunning this script after a stop, a crash or on a fresh clone picks up where the
 # committed result files leave off. After each part the result files (JSON, CSV, Markdown,
-# PNG; never checkpoints) are copied to SYNC_TO, a checkout where they are committed.
+# PNG; never checkpoints) are copied to SYNC_TO, a checkout where they are committed, with
+# the newest generated rows of each unfinished point (sync_round_data). Between parts,
+# `bash scripts/table2_queue.sh --sync-only SYNC_TO` copies the same files at any moment.
 #
 #   nohup bash scripts/table2_queue.sh [SYNC_TO] > table2_queue.log 2>&1 &
 #
@@ -15,6 +17,8 @@
 # Sports for two seeds; the negatives rules' last control point; then the README headline's runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
+SYNC_ONLY=0
+if [ "${1:-}" = "--sync-only" ]; then SYNC_ONLY=1; shift; fi
 SYNC_TO="${1:-}"
 
 sync_results() {
@@ -25,6 +29,28 @@ sync_results() {
     (find "$dir" -path '*/checkpoints' -prune -o -path '*/chunks' -prune -o -type f \
        \( -name '*.json' -o -name '*.jsonl' -o -name '*.csv' -o -name '*.md' -o -name '*.png' \) \
        -print0 | xargs -0 -r cp --parents -t "$SYNC_TO")
+    sync_round_data "$dir"
+  done
+}
+
+# A point takes hours per round and a session may end on a machine that is then replaced,
+# with only git left. So an unfinished point's newest generated rows (its newest
+# round_<k>/dataset.npz, about 1-3 MB compressed) go along with its result files: a fresh
+# clone then goes on from round k's training instead of from round 0 (rsir_jax/run/rounds.py
+# trains again only what it needs). A finished point's rows are dropped from SYNC_TO.
+sync_round_data() {
+  local point newest
+  for point in "$1"/*/; do
+    point="${point%/}"
+    [ -f "$point/config.json" ] || continue
+    if [ -f "$point/results.json" ]; then
+      rm -f "$SYNC_TO/$point"/round_*/dataset.npz
+      continue
+    fi
+    newest=$(ls -d "$point"/round_*/dataset.npz 2>/dev/null | sort -V | tail -1)
+    [ -n "$newest" ] || continue
+    rm -f "$SYNC_TO/$point"/round_*/dataset.npz
+    cp --parents -t "$SYNC_TO" "$newest"
   done
 }
 
@@ -35,6 +61,8 @@ part() {  # config, sweep_only filter, workdir
   echo "=== $(date -u +%FT%TZ) exit $rc after $1 --sweep_only='$2'"
   sync_results
 }
+
+if [ "$SYNC_ONLY" = 1 ]; then sync_results; exit 0; fi
 
 S=configs/rsir_paper_sports.py; SW=runs/rsir_paper_sports
 B=configs/rsir_paper_beauty.py; BW=runs/rsir_paper_beauty

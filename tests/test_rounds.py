@@ -4,6 +4,7 @@ ablation, real sources, fine-tuning, weak-to-strong and reseeded rounds."""
 
 import json
 import os
+import shutil
 
 import jax
 import numpy as np
@@ -141,6 +142,51 @@ def test_resume_between_rounds(tiny_data, tmp_path, uninterrupted):
   _run(tiny.tiny_rsir_config(rounds=1), tmp_path, tiny_data)     # rounds 0 and 1 finished
   os.remove(tmp_path / "round_1" / "round.json")      # as if killed before the marker
   _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path, tiny_data), uninterrupted[1])
+
+
+def _keep_only_committed_files(workdir):
+  """Leaves in `workdir` what git keeps of a run (.gitignore: its JSON and CSV files), as a
+  clone on a fresh machine has it: no checkpoints, no generated rows, no logs."""
+  for folder, dirs, names in os.walk(workdir):
+    for name in [d for d in dirs if d == "checkpoints"]:
+      shutil.rmtree(os.path.join(folder, name))
+      dirs.remove(name)
+    for name in names:
+      if not name.endswith((".json", ".csv")):
+        os.remove(os.path.join(folder, name))
+
+
+def test_a_clone_of_the_committed_files_goes_on_and_reproduces_the_lost_rounds(
+    tiny_data, tmp_path, uninterrupted):
+  _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
+  os.remove(tmp_path / "round_2" / "round.json")  # round 2 unfinished when the machine went
+  _keep_only_committed_files(tmp_path)
+  resumed = _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
+  _same_rounds(resumed, uninterrupted[1])  # round 0 trained again, D_1 and D_2 generated again
+  # Every round was trained again (round 0 for its generation, the rest on data generated
+  # again) and says what it measured before: the same, since the seed fixes everything.
+  assert [e["earlier"]["test"] for e in resumed[:2]] == [e["test"] for e in uninterrupted[1][:2]]
+  for k in (1, 2):
+    assert os.path.exists(tmp_path / f"round_{k}" / "dataset.npz")
+  # A run whose rows were kept but not its models only trains what it needs next.
+  for k in (0, 1, 2):
+    shutil.rmtree(tmp_path / f"round_{k}" / "train" / "checkpoints")
+  again = _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
+  assert again == resumed  # finished rounds whose data is there are read back, not retrained
+
+
+def test_round0_from_a_run_that_lost_its_model_is_trained_here(tiny_data, tmp_path):
+  source = tmp_path / "source"
+  _run(tiny.tiny_rsir_config(rounds=1), source, tiny_data)
+  with open(source / "config.json", "w") as f:
+    json.dump(tiny.tiny_rsir_config(rounds=1).to_dict(), f)
+  want = json.loads((source / "round_0" / "round.json").read_text())
+  _keep_only_committed_files(source)
+  c = tiny.tiny_rsir_config(rounds=1, tau=5, round0_dir="../source")
+  (tmp_path / "other").mkdir()
+  entries = _run(c, tmp_path / "other", tiny_data)
+  assert entries[0]["trained_in"] == os.path.join("round_0", "train")
+  assert entries[0]["test"] == want["test"] and "earlier" not in entries[0]
 
 
 def test_raising_rounds_continues_a_finished_run(tiny_data, tmp_path, uninterrupted):

@@ -43,6 +43,10 @@ class RoundFiles:
       return storage.join(self.workdir, entry["trained_in"])
     return self.dir(entry.get("trained_in_round", entry["round"]), "train")  # older runs
 
+  def has_data(self, k: int) -> bool:
+    """Whether D_k's synthetic rows are here (always for k = 0, which has none)."""
+    return k == 0 or storage.exists(storage.join(self.workdir, f"round_{k}", "dataset.npz"))
+
   def synthetic_rows(self, k: int) -> list[np.ndarray]:
     """The synthetic rows of D_k (none for k = 0), in internal item ids."""
     if k == 0:
@@ -67,7 +71,9 @@ class RoundFiles:
     rows = self.item_ids.to_original(rows)
     lengths = np.array([len(r) for r in rows], np.int64)
     flat = np.concatenate(rows).astype(np.int32) if rows else np.zeros(0, np.int32)
-    self.writer.npz(self.dir(k, "dataset.npz"), flat=flat,
+    # Compressed: an unfinished run's newest one is committed, so that a fresh machine goes
+    # on from its round (scripts/table2_queue.sh).
+    self.writer.npz(self.dir(k, "dataset.npz"), compressed=True, flat=flat,
                     offsets=np.concatenate([[0], np.cumsum(lengths)]),
                     owners=np.asarray(owners, np.int64))
 

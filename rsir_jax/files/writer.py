@@ -92,11 +92,11 @@ class Writer:
     w.writerows(rows)
     self.text(path, out.getvalue())
 
-  def npz(self, path: str, **arrays: np.ndarray) -> None:
-    """Writes numpy arrays as an uncompressed .npz."""
+  def npz(self, path: str, compressed: bool = False, **arrays: np.ndarray) -> None:
+    """Writes numpy arrays as an .npz (zip-deflated with `compressed`; np.load reads both)."""
     if self.primary:
       out = io.BytesIO()
-      np.savez(out, **arrays)
+      (np.savez_compressed if compressed else np.savez)(out, **arrays)
       self.raw(path, out.getvalue())
 
   def figure(self, path: str, fig) -> None:

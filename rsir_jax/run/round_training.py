@@ -24,13 +24,21 @@ log = logging.getLogger(__name__)
 def training_source(setup: Setup, k: int, last_entry: dict | None, files: RoundFiles) -> str:
   """Where round k's model comes from, relative to the workdir: its own training folder,
   another run's finished round 0 (rsir.round0_dir), or, when round k - 1 added no rows (so
-  D_k = D_{k-1} and training from scratch would give the same model), that round's."""
+  D_k = D_{k-1} and training from scratch would give the same model), that round's. A
+  round 0 whose model was not kept (checkpoints are never committed) is trained here."""
   loop = setup.loop
   if k == 0 and loop.round0_dir:
     workdir_lib.check_round0_source(setup.config, storage.join(files.workdir, loop.round0_dir))
     trained = os.path.join(loop.round0_dir, "round_0", "train")  # an RSIR run, else a baseline
-    return trained if storage.isdir(storage.join(files.workdir, trained)) else loop.round0_dir
-  if k > 0 and not loop.finetune and last_entry["generation"]["rows_added"] == 0:
+    source = trained if storage.isdir(storage.join(files.workdir, trained)) else loop.round0_dir
+    folder = storage.join(files.workdir, source)
+    if not storage.exists(storage.join(folder, "results.json")) or trainer.model_kept(folder):
+      return source
+    # A clone of the committed files: that run's round 0 lost its model, so train our own.
+    log.warning("round 0: %s kept its results but not its model; this run trains its own",
+                folder)
+  if (k > 0 and not loop.finetune and last_entry["generation"]["rows_added"] == 0
+      and trainer.model_kept(files.training_dir(last_entry))):
     return storage.relpath(files.training_dir(last_entry), files.workdir)
   return os.path.join(f"round_{k}", "train")
 
@@ -57,6 +65,8 @@ def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundF
   entry = {"round": k, "valid": res["valid"], "test": res["test"], "best_epoch": res["best_epoch"],
            "loss": res["loss"], "seed": setup.config.seed, "data": counts, "trained_in": source,
            "time_s": {"train": res["wall_time_s"] if own else 0.0}, "provenance": provenance()}
+  if own and "earlier" in res:  # trained again after its model was lost: the earlier figures
+    entry["earlier"] = res["earlier"]
   log.info("round %d test recall@10 %.4f ndcg@10 %.4f", k, res["test"]["recall@10"],
            res["test"]["ndcg@10"])
   return fitted, entry

@@ -33,12 +33,21 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
   loop, files = setup.loop, RoundFiles(workdir, setup.writer, data.item_ids)
   entries, previous = [], None  # previous: the last round's trainer.Fit (for fine-tuning)
   restored = {}  # earlier rounds' best params for the ensembles, by training folder
+  redo = False  # set once a round's data was lost: from there on every round is run again
   for k in range(loop.rounds + (0 if loop.generate_only else 1)):
     synthetic = NewRows(files.synthetic_rows(k), files.synthetic_owners(k))
-    entry, fitted = files.finished_entry(k), None
+    entry, fitted = (None if redo else files.finished_entry(k)), None
     if entry is not None and "stopped" in entry:  # a finished run that hit the growth cap
       entries.append(entry)
       break
+    if entry is not None and k < loop.rounds and "generation" in entry and not files.has_data(k + 1):
+      entry, redo = _without_generation(entry), True
+      log.warning("round %d: its generation's rows (round_%d/dataset.npz) were not kept; "
+                  "generating them again, and running every later round again", k, k + 1)
+    needs_model = k < loop.rounds and (loop.finetune or "generation" not in (entry or {}))
+    if entry is not None and needs_model and not trainer.model_kept(files.training_dir(entry)):
+      log.warning("round %d: its model was not kept; training it again", k)
+      entry = None
     generates = k < loop.rounds and (entry is None or "generation" not in entry)
     if entry is None:
       fitted, entry = train_round(setup, data, synthetic.rows, k, files,
@@ -63,6 +72,13 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
       break
     previous = fitted
   return entries
+
+
+def _without_generation(entry: dict) -> dict:
+  """A finished round's entry as it stood before its generation (its training part)."""
+  dropped = ("generation", "generator", "stopped")
+  return {**{key: v for key, v in entry.items() if key not in dropped},
+          "time_s": {"train": entry["time_s"]["train"]}}
 
 
 def _growth_cap(setup: Setup, data: Data, entry: dict, synthetic_rows: int) -> dict:

@@ -3,6 +3,7 @@ and the final evaluation of the best-validation params.
 
   fit(setup, rows, workdir, init_params=None) -> Fit     trains (or resumes, or re-reports)
   restore_best(setup, workdir) -> Fit                    a finished fit, without evaluating
+  model_kept(workdir) -> bool                            whether a finished fit's model is there
 
 Files in the workdir:
   checkpoints/   Orbax steps: {"state": {"train", "best_params"}, "meta": loop bookkeeping}
@@ -223,7 +224,8 @@ def fit(setup: Setup, rows: Sequence[np.ndarray], workdir: str, init_params=None
   resuming from its newest checkpoint; returns the best-validation params and the valid and
   test metrics of that epoch with run facts (also written to results.json). `init_params`
   starts from given weights (fine-tuning) instead of a fresh initialisation."""
-  if storage.exists(storage.join(workdir, "results.json")):
+  earlier = _earlier_results(workdir)
+  if earlier is not None and model_kept(workdir):
     return restore_best(setup, workdir)  # finished earlier: nothing to train or evaluate
   storage.makedirs(workdir)
   tc, writer = setup.config.train, setup.writer
@@ -249,8 +251,33 @@ def fit(setup: Setup, rows: Sequence[np.ndarray], workdir: str, init_params=None
     raise
   run.close()
   results = _results(setup, run, buckets)
+  if earlier is not None:  # trained again: say whether it came out as it did before
+    results["earlier"] = {split: earlier[split] for split in ("valid", "test")}
+    log.info("%s trained again: test recall@10 %.4f (before: %.4f)", workdir,
+             results["test"]["recall@10"], earlier["test"]["recall@10"])
   writer.json(storage.join(workdir, "results.json"), results)
   return Fit(run.best_params, results)
+
+
+def model_kept(workdir: str) -> bool:
+  """Whether the finished training in `workdir` can be read back: its results and its
+  checkpoints are there. A folder cloned from the committed result files holds the results
+  only (checkpoints are never committed); `fit` trains such a folder again."""
+  return (storage.exists(storage.join(workdir, "results.json"))
+          and checkpoint.has_checkpoint(storage.join(workdir, "checkpoints")))
+
+
+def _earlier_results(workdir: str) -> dict | None:
+  """The results.json of a finished training in `workdir`, else None; when its model was
+  not kept, says that it is trained again (the same config and seed: the same model)."""
+  path = storage.join(workdir, "results.json")
+  if not storage.exists(path):
+    return None
+  earlier = read_json(path)
+  if not model_kept(workdir):
+    log.warning("%s: the results of a finished training are here but not its checkpoints "
+                "(they are never committed); training it again", workdir)
+  return earlier
 
 
 def _results(setup: Setup, run: _Run, buckets) -> dict:
@@ -285,6 +312,9 @@ def restore_best(setup: Setup, workdir: str) -> Fit:
   results_path = storage.join(workdir, "results.json")
   if not storage.exists(results_path):
     raise NotFinishedError(f"{workdir} holds no finished training (no results.json)")
+  if not model_kept(workdir):
+    raise NotFinishedError(f"{workdir} holds a finished training's results but not its "
+                           "checkpoints (they are never committed): its model is gone")
   state = train_step.init_state(setup.model, setup.optimizer, setup.keys.init)
   like = parallel.replicate(setup.mesh, {"train": state, "best_params": state["params"]})
   ckpts = checkpoint.RunCheckpoints(storage.join(workdir, "checkpoints"))

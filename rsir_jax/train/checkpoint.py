@@ -40,6 +40,18 @@ def _disk_full_is_clear(directory: str, size_hint: int):
                               f"checkpoint of about {size_hint / 2**20:,.1f} MB") from None
 
 
+def has_checkpoint(directory: str) -> bool:
+  """Whether `directory` holds a committed checkpoint (a step Orbax would restore)."""
+  if not storage.isdir(directory):
+    return False
+  manager = ocp.CheckpointManager(storage.absolute(directory),
+                                  options=ocp.CheckpointManagerOptions(create=False))
+  try:
+    return manager.latest_step() is not None
+  finally:
+    manager.close()
+
+
 class RunCheckpoints:
   """Saves and restores {"state": pytree, "meta": json dict} under `directory`."""
 
