@@ -104,6 +104,27 @@ def test_rounds_table_shows_interactions_and_the_ensemble_where_runs_have_them(t
   assert f"| 0.0850 ± {statistics.stdev([0.08, 0.09]):.4f} / 0.0500 ± 0.0000 |" in round1
 
 
+def test_rounds_table_sets_the_papers_table2_beside_each_arm(tmp_path):
+  def rounds_of(p):
+    return "rounds.json", [{"round": k, "test": _metrics(0.05, 0.03), "valid": _metrics(0, 0),
+                            "data": {"synthetic_share": 0.0}, "provenance": PROVENANCE,
+                            "time_s": {"train": 60.0}} for k in range(3)]
+  points = [{"data.name": "sports", "rsir.fidelity": f, "rsir.sources": src, "seed": 0}
+            for f, src in ((True, "all"), (False, "all"), (False, "real"))]
+  _fake_sweep(str(tmp_path / "t"), points, rounds_of)
+  block = f"<!-- results kind=rounds dirs={tmp_path}/t paper=table2 -->\n<!-- /results -->\n"
+  lines = [l for l in report.rewrite(block).splitlines() if l.startswith("| ")]
+  assert lines[0].endswith("| min | paper R@10 / N@10 |")
+  rows = lines[1:]
+  cells = {tuple([l.split(" | ")[0][2:]] + l.split(" | ")[1:3]): l.split(" | ")[-1]
+           for l in rows}  # (fidelity, sources, round): the paper's cell
+  assert cells["True", "all", "2"] == "0.0517 / 0.0294 |"     # with the check, round 2
+  assert cells["False", "all", "1"] == "0.0472 / 0.0273 |"    # without it, from every row
+  assert cells["False", "real", "1"] == "- |"                  # an arm the paper did not run
+  assert config_lib.paper_table2({"data.name": "beauty"}, 1) == (0.0594, None)
+  assert "paper" not in report.rewrite(block.replace(" paper=table2", ""))
+
+
 def _kept(text: str) -> str:
   """`text` without the note a block left as it was gets (and without blank lines)."""
   return "\n".join(l for l in text.splitlines()

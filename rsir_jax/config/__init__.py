@@ -17,6 +17,7 @@ from rsir_jax.config.families import (
                                       BEYOND_VARIANTS,
                                       PAPER_MAX_ROWS_FACTOR,
                                       PAPER_PRESETS,
+                                      PAPER_TABLE2,
                                       PAPER_TAU,
                                       augment_baselines,
                                       augment_baselines_sweep,
@@ -24,6 +25,7 @@ from rsir_jax.config.families import (
                                       beyond_rsir_sweep,
                                       paper_rsir,
                                       paper_sweep,
+                                      paper_table2,
 )
 from rsir_jax.config.fields import get_base_config
 from rsir_jax.config.presets import (
@@ -36,7 +38,8 @@ from rsir_jax.config.presets import (
 )
 
 __all__ = ["AUGMENT_BACKBONES", "AUGMENT_GENERATORS", "AUGMENT_MATCH_BY", "BEYOND_SEEDS",
-           "BEYOND_VARIANTS", "PAPER_MAX_ROWS_FACTOR", "PAPER_PRESETS", "PAPER_TAU",
+           "BEYOND_VARIANTS", "PAPER_MAX_ROWS_FACTOR", "PAPER_PRESETS", "PAPER_TABLE2",
+           "PAPER_TAU",
            "apply_preset", "augment_baselines", "augment_baselines_sweep", "authors_protocol",
            "beyond_rsir", "beyond_rsir_sweep", "get_base_config", "paper_rsir", "paper_setup", "parse_arg",
-           "paper_sweep", "recbole_setup", "strong_baseline"]
+           "paper_sweep", "paper_table2", "recbole_setup", "strong_baseline"]

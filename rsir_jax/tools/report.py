@@ -37,6 +37,9 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
   kind=bench    the rows of benchmark JSON files (`dirs` are files written with --out);
                 cols=a,b,c keeps those columns, in that order (default: all).
   where=f=v     keeps only runs whose config field f is v (several: comma-separated).
+  paper=table2  (kind=rounds) adds the paper's Table 2 figure for each row's dataset, arm
+                (with the check, or without it generating from every row) and round
+                (rsir_jax.config.PAPER_TABLE2).
 
 Under each table a line gives the commands that produced the runs, their commits, machines
 and dates, and how many runs were finished. A block any of whose folders does not exist is
@@ -144,7 +147,12 @@ def render(attrs: dict) -> list[str] | None:
   if not runs:
     return None
   tables = report_tables
-  kinds = {"runs": tables.runs_table, "rounds": tables.rounds_table,
+  references = {"": None, "table2": config_lib.paper_table2}
+  if attrs.get("paper", "") not in references:
+    raise ValueError(f"paper={attrs['paper']}: the one published reference is paper=table2")
+  reference = references[attrs.get("paper", "")]
+  kinds = {"runs": tables.runs_table,
+           "rounds": lambda rs: tables.rounds_table(rs, reference),
            "round_data": tables.round_data_table, "generation": tables.generation_table,
            "pivot": lambda rs: tables.pivot_table(rs, attrs["rows"].split(","),
                                                   attrs["cols"].split(","))}

@@ -72,8 +72,9 @@ def runs_table(runs: list[dict]) -> list[str]:
   return _table(header, rows)
 
 
-def rounds_table(runs: list[dict]) -> list[str]:
-  """kind=rounds (see the module docstring)."""
+def rounds_table(runs: list[dict], reference=None) -> list[str]:
+  """kind=rounds (see the module docstring); `reference(config, k)`, if given, is a published
+  (Recall@10, NDCG@10) of round k for a run's config (either may be None), shown beside."""
   varied, groups = _groups(runs)
   with_ensemble = any("ensemble" in e for r in runs for e in (r["results"] or {}).get("rounds", []))
   rows = []
@@ -103,12 +104,20 @@ def rounds_table(runs: list[dict]) -> list[str]:
                      + (f" (run ended: {stopped} of {len(entries)})" if stopped else ""),
                      _mean_sd(interactions, 0) if interactions else "-",
                      _mean_sd(share, 0) + "%", _per_seed(entries),
-                     _mean_sd(minutes, 0) if minutes else "-"])
+                     _mean_sd(minutes, 0) if minutes else "-"]
+                  + ([_published(reference(members[0]["config"], k))] if reference else []))
   header = (varied + ["round", "seeds", "test R@10", "test N@10"]
             + (["ensemble with the round before, R@10 / N@10"] if with_ensemble else [])
             + ["vs round 0 (R / N)", "rows added", "interactions added", "synthetic share",
-               "R@10 / N@10 per seed", "min"])
+               "R@10 / N@10 per seed", "min"] + (["paper R@10 / N@10"] if reference else []))
   return _table(header, rows)
+
+
+def _published(pair) -> str:
+  """A published (Recall@10, NDCG@10) pair as the tables write it ('-' for a missing one)."""
+  if pair is None:
+    return "-"
+  return " / ".join("-" if v is None else f"{v:.4f}" for v in pair)
 
 
 def round_data_table(runs: list[dict]) -> list[str]:
