@@ -158,7 +158,7 @@ def _keep_only_committed_files(workdir):
 
 def test_a_clone_of_the_committed_files_goes_on_and_reproduces_the_lost_rounds(
     tiny_data, tmp_path, uninterrupted):
-  _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
+  shutil.copytree(uninterrupted[0], tmp_path, dirs_exist_ok=True)
   os.remove(tmp_path / "round_2" / "round.json")  # round 2 unfinished when the machine went
   _keep_only_committed_files(tmp_path)
   resumed = _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
@@ -175,11 +175,12 @@ def test_a_clone_of_the_committed_files_goes_on_and_reproduces_the_lost_rounds(
   assert again == resumed  # finished rounds whose data is there are read back, not retrained
 
 
-def test_round0_from_a_run_that_lost_its_model_is_trained_here(tiny_data, tmp_path):
+def test_round0_from_a_run_that_lost_its_model_is_trained_here(tiny_data, tmp_path,
+                                                                  uninterrupted):
   source = tmp_path / "source"
-  _run(tiny.tiny_rsir_config(rounds=1), source, tiny_data)
+  shutil.copytree(uninterrupted[0], source)
   with open(source / "config.json", "w") as f:
-    json.dump(tiny.tiny_rsir_config(rounds=1).to_dict(), f)
+    json.dump(tiny.tiny_rsir_config().to_dict(), f)
   want = json.loads((source / "round_0" / "round.json").read_text())
   _keep_only_committed_files(source)
   c = tiny.tiny_rsir_config(rounds=1, tau=5, round0_dir="../source")
