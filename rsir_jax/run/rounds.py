@@ -40,12 +40,15 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
     if entry is not None and "stopped" in entry:  # a finished run that hit the growth cap
       entries.append(entry)
       break
-    if entry is not None and k < loop.rounds and "generation" in entry and not files.has_data(k + 1):
+    lost_rows = k < loop.rounds and "generation" in (entry or {}) and not files.has_data(k + 1)
+    if lost_rows:
       entry, redo = _without_generation(entry), True
       log.warning("round %d: its generation's rows (round_%d/dataset.npz) were not kept; "
                   "generating them again, and running every later round again", k, k + 1)
-    needs_model = k < loop.rounds and (loop.finetune or "generation" not in (entry or {}))
-    if entry is not None and needs_model and not trainer.model_kept(files.training_dir(entry)):
+    # Its model is needed again to generate, or, fine-tuning, as the next round's start.
+    needs_model = k < loop.rounds and entry is not None and (
+        "generation" not in entry or (loop.finetune and files.finished_entry(k + 1) is None))
+    if needs_model and not trainer.model_kept(files.training_dir(entry)):
       log.warning("round %d: its model was not kept; training it again", k)
       entry = None
     generates = k < loop.rounds and (entry is None or "generation" not in entry)
@@ -53,7 +56,7 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
       fitted, entry = train_round(setup, data, synthetic.rows, k, files,
                                   entries[-1] if entries else None, previous)
       entry = ensembles.with_ensemble(setup, fitted.params, entry, entries, files, restored)
-    elif generates or (loop.finetune and k < loop.rounds):  # its model is needed again
+    elif needs_model:
       fitted = trainer.restore_best(setup, files.training_dir(entry))
     if generates:
       model, params = None, fitted.params
