@@ -144,16 +144,17 @@ def test_resume_between_rounds(tiny_data, tmp_path, uninterrupted):
   _same_rounds(_run(tiny.tiny_rsir_config(), tmp_path, tiny_data), uninterrupted[1])
 
 
-def _keep_only_committed_files(workdir):
-  """Leaves in `workdir` what git keeps of a run (.gitignore: its JSON and CSV files), as a
-  clone on a fresh machine has it: no checkpoints, no generated rows, no logs."""
+def _keep_only_committed_files(workdir, keep=()):
+  """Leaves in `workdir` what git keeps of a run (.gitignore: its JSON and CSV files, and the
+  files named in `keep`), as a clone on a fresh machine has it: no checkpoints, no logs."""
   for folder, dirs, names in os.walk(workdir):
     for name in [d for d in dirs if d == "checkpoints"]:
       shutil.rmtree(os.path.join(folder, name))
       dirs.remove(name)
     for name in names:
-      if not name.endswith((".json", ".csv")):
-        os.remove(os.path.join(folder, name))
+      path = os.path.join(folder, name)
+      if not name.endswith((".json", ".csv")) and os.path.relpath(path, workdir) not in keep:
+        os.remove(path)
 
 
 def test_a_clone_of_the_committed_files_goes_on_and_reproduces_the_lost_rounds(
@@ -173,6 +174,17 @@ def test_a_clone_of_the_committed_files_goes_on_and_reproduces_the_lost_rounds(
     shutil.rmtree(tmp_path / f"round_{k}" / "train" / "checkpoints")
   again = _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
   assert again == resumed  # finished rounds whose data is there are read back, not retrained
+
+
+def test_a_clone_with_the_newest_rows_goes_on_from_that_round(tiny_data, tmp_path,
+                                                              uninterrupted):
+  shutil.copytree(uninterrupted[0], tmp_path, dirs_exist_ok=True)
+  os.remove(tmp_path / "round_2" / "round.json")
+  _keep_only_committed_files(tmp_path, keep=[os.path.join("round_2", "dataset.npz")])
+  resumed = _run(tiny.tiny_rsir_config(), tmp_path, tiny_data)
+  _same_rounds(resumed, uninterrupted[1])
+  assert ["earlier" in e for e in resumed] == [False, False, True]  # round 2 alone trained
+  assert not os.path.exists(tmp_path / "round_1" / "dataset.npz")  # D_1 was not needed
 
 
 def test_round0_from_a_run_that_lost_its_model_is_trained_here(tiny_data, tmp_path,

@@ -18,6 +18,7 @@ import numpy as np
 
 from rsir_jax import parallel
 from rsir_jax.data.load import Data
+from rsir_jax.files import workdir as workdir_lib
 from rsir_jax.files.rounds import RoundFiles
 from rsir_jax.run import ensembles, trainer
 from rsir_jax.run.round_generation import NewRows, generate_round
@@ -33,25 +34,32 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
   loop, files = setup.loop, RoundFiles(workdir, setup.writer, data.item_ids)
   entries, previous = [], None  # previous: the last round's trainer.Fit (for fine-tuning)
   restored = {}  # earlier rounds' best params for the ensembles, by training folder
-  redo = False  # set once a round's data was lost: from there on every round is run again
+  rerun = _first_round_to_rerun(files, loop)  # None: the files every next step needs are here
   for k in range(loop.rounds + (0 if loop.generate_only else 1)):
-    synthetic = NewRows(files.synthetic_rows(k), files.synthetic_owners(k))
-    entry, fitted = (None if redo else files.finished_entry(k)), None
+    entry, fitted = files.finished_entry(k), None
+    if rerun is not None and k > rerun:
+      entry = None  # trained (and generated from) again: its data comes from round `rerun`
+    elif k == rerun and "generation" in (entry or {}):
+      log.warning("round %d: the generated rows that later rounds need were not kept; "
+                  "generating them again from this round, and running every later round", k)
+      entry = _without_generation(entry)
     if entry is not None and "stopped" in entry:  # a finished run that hit the growth cap
       entries.append(entry)
       break
-    lost_rows = k < loop.rounds and "generation" in (entry or {}) and not files.has_data(k + 1)
-    if lost_rows:
-      entry, redo = _without_generation(entry), True
-      log.warning("round %d: its generation's rows (round_%d/dataset.npz) were not kept; "
-                  "generating them again, and running every later round again", k, k + 1)
     # Its model is needed again to generate, or, fine-tuning, as the next round's start.
     needs_model = k < loop.rounds and entry is not None and (
         "generation" not in entry or (loop.finetune and files.finished_entry(k + 1) is None))
     if needs_model and not trainer.model_kept(files.training_dir(entry)):
+      if loop.finetune:  # round k's weights start from round k - 1's, also gone
+        raise workdir_lib.WorkdirError(
+            f"{files.training_dir(entry)}: the model of round {k} of this fine-tuning run was "
+            "not kept, and training it again needs the models before it; start the run in "
+            "a new folder")
       log.warning("round %d: its model was not kept; training it again", k)
       entry = None
     generates = k < loop.rounds and (entry is None or "generation" not in entry)
+    if entry is None or generates:  # D_k is read only where round k trains or generates
+      synthetic = NewRows(files.synthetic_rows(k), files.synthetic_owners(k))
     if entry is None:
       fitted, entry = train_round(setup, data, synthetic.rows, k, files,
                                   entries[-1] if entries else None, previous)
@@ -75,6 +83,27 @@ def run_rounds(setup: Setup, data: Data, workdir: str) -> list[dict]:
       break
     previous = fitted
   return entries
+
+
+def _first_round_to_rerun(files: RoundFiles, loop) -> int | None:
+  """The round to go on from when the data the next step needs is gone (a clone of the
+  committed files keeps only the newest round_<k>/dataset.npz of a run, or none): the first
+  round j with work left needs D_j, so the newest round i <= j whose D_i is here trains (or
+  restores) its model and generates again, and the rounds after it run again. None when
+  D_j is here (or nothing is left to do)."""
+  last = loop.rounds - (1 if loop.generate_only else 0)
+  j = 0
+  while j <= last and (entry := files.finished_entry(j)) is not None and (
+      "stopped" in entry or j == loop.rounds or "generation" in entry):
+    if "stopped" in entry:
+      return None
+    j += 1
+  if j > last or files.has_data(j):
+    return None
+  i = j - 1
+  while not files.has_data(i):
+    i -= 1
+  return i
 
 
 def _without_generation(entry: dict) -> dict:
