@@ -35,7 +35,7 @@ sync_results() {
 
 # A point takes hours per round and a session may end on a machine that is then replaced,
 # with only git left. So an unfinished point's newest generated rows (its newest
-# round_<k>/dataset.npz, about 1-3 MB compressed) go along with its result files: a fresh
+# round_<k>/dataset.npz, 0.15-0.9 MB compressed so far) go along with its result files: a fresh
 # clone then goes on from round k's training instead of from round 0 (rsir_jax/run/rounds.py
 # trains again only what it needs). A finished point's rows are dropped from SYNC_TO.
 sync_round_data() {

@@ -8,6 +8,13 @@ phases and resume rules: docs/design.md). A rerun reads finished rounds back; ra
 rsir.rounds on a finished run continues it (its last round generates, new rounds follow).
 With rsir.generate_only the run stops once D_K is generated, without training round K (a
 generation-only study).
+
+Checkpoints are never committed, and of the generated rows only a run's newest, so a clone
+of a run's committed files on a fresh machine goes on from what is there: a round whose
+model is needed again and was not kept is trained again, and when the first round with work
+left lacks its data, the newest round whose data is here generates again (from its model,
+kept or trained again), every later round following. Training and generation are
+deterministic in the seed; a retrained round keeps its earlier figures under `earlier`.
 """
 
 from __future__ import annotations

@@ -224,9 +224,13 @@ def fit(setup: Setup, rows: Sequence[np.ndarray], workdir: str, init_params=None
   resuming from its newest checkpoint; returns the best-validation params and the valid and
   test metrics of that epoch with run facts (also written to results.json). `init_params`
   starts from given weights (fine-tuning) instead of a fresh initialisation."""
-  earlier = _earlier_results(workdir)
-  if earlier is not None and model_kept(workdir):
-    return restore_best(setup, workdir)  # finished earlier: nothing to train or evaluate
+  results_path = storage.join(workdir, "results.json")
+  earlier = read_json(results_path) if storage.exists(results_path) else None
+  if earlier is not None:
+    if checkpoint.has_checkpoint(storage.join(workdir, "checkpoints")):
+      return restore_best(setup, workdir)  # finished earlier: nothing to train or evaluate
+    log.warning("%s: the results of a finished training are here but not its checkpoints "
+                "(they are never committed); training it again", workdir)
   storage.makedirs(workdir)
   tc, writer = setup.config.train, setup.writer
   buckets = batching.make_train_buckets(rows, setup.model.max_len, setup.config.data.bucket_lengths,
@@ -265,19 +269,6 @@ def model_kept(workdir: str) -> bool:
   only (checkpoints are never committed); `fit` trains such a folder again."""
   return (storage.exists(storage.join(workdir, "results.json"))
           and checkpoint.has_checkpoint(storage.join(workdir, "checkpoints")))
-
-
-def _earlier_results(workdir: str) -> dict | None:
-  """The results.json of a finished training in `workdir`, else None; when its model was
-  not kept, says that it is trained again (the same config and seed: the same model)."""
-  path = storage.join(workdir, "results.json")
-  if not storage.exists(path):
-    return None
-  earlier = read_json(path)
-  if not model_kept(workdir):
-    log.warning("%s: the results of a finished training are here but not its checkpoints "
-                "(they are never committed); training it again", workdir)
-  return earlier
 
 
 def _results(setup: Setup, run: _Run, buckets) -> dict:
