@@ -265,26 +265,30 @@ def test_a_malformed_block_stops_with_one_line_and_changes_nothing(tmp_path, cap
 
 
 def test_round_data_table_gives_each_rounds_data_and_generation(tmp_path):
-  """Means over seeds of the data of each round (density counts synthetic rows as users) and
-  of the generation after it; the last round generated nothing."""
+  """Means over seeds of the data of each round (density counts synthetic rows as users, ApEn
+  where recorded) and of the generation after it; the last round generated nothing."""
   def result(p):
     seed = p["seed"]
     data = lambda rows, inter, syn: {"rows": rows, "synthetic_rows": rows - 10,
                                      "interactions": inter, "synthetic_share": syn,
                                      "density": inter / (rows * 50)}
+    # ApEn recorded in round 1 only (round 0 as in runs made before it was)
+    apen = lambda seed: {"apen_m1": 1.0 + seed / 2, "apen_m2": 0.2 + seed / 10,
+                         "synthetic_apen_m1": 0.5 + seed / 2, "synthetic_apen_m2": None}
     gen = {"rows_added": 5 + seed, "check_pass_rate": [0.5, 0.25], "mean_length": 2.0,
            "real_first_check_pass_rate": 0.5, "interactions_added": 20}
     rounds = [{"round": 0, "data": data(10, 80, 0.0), "generation": gen,
                "test": _metrics(0.08, 0.04), "valid": _metrics(0, 0), "provenance": PROVENANCE},
-              {"round": 1, "data": data(16 + seed, 100, 0.2), "test": _metrics(0.09, 0.05),
+              {"round": 1, "data": {**data(16 + seed, 100, 0.2), **apen(seed)},
+               "test": _metrics(0.09, 0.05),
                "valid": _metrics(0, 0), "provenance": PROVENANCE}]
     return ("rounds.json", rounds)
   _fake_sweep(str(tmp_path / "s"), [{"seed": 0}, {"seed": 2}], result)
   out = "\n".join(report_tables.round_data_table(report._load_runs(str(tmp_path / "s"))[0]))
   round0 = next(l for l in out.splitlines() if l.startswith("| 0 |"))
   assert round0 == ("| 0 | 2 | 10 | 80 | 1.60e-01 | 8.00 | 0% | 6 | 0.50 / 0.25 / 0.00 | "
-                    "0.50 | 2.00 |")
+                    "0.50 | 2.00 | - |")
   round1 = next(l for l in out.splitlines() if l.startswith("| 1 |"))
   density = statistics.fmean([100 / (16 * 50), 100 / (18 * 50)])
   assert round1.startswith(f"| 1 | 2 | 17 | 100 | {density:.2e} |")
-  assert round1.endswith("| 20% | - | - | - | - |")
+  assert round1.endswith("| 20% | - | - | - | - | 1.50 / 0.30 (1.00 / -) |")

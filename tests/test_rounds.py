@@ -10,6 +10,7 @@ import jax
 import numpy as np
 import pytest
 
+from rsir_jax.data import regularity
 from rsir_jax.data.load import ItemIds
 from rsir_jax.files import Writer
 from rsir_jax.files.rounds import RoundFiles, summary
@@ -17,6 +18,7 @@ from rsir_jax.files.workdir import WorkdirError
 from rsir_jax.generate import filtering, rollouts, sampler
 from rsir_jax.run import round_generation, rounds
 from rsir_jax.run import setup as setup_lib
+from rsir_jax.tools import data_regularity
 from tests import tiny
 
 
@@ -106,6 +108,26 @@ def test_rounds_output(uninterrupted):
     assert json.load(f) == entries
   assert not os.path.exists(os.path.join(workdir, "round_0", "generation"))
   assert "check 1/2" in summary(entries).splitlines()[0]
+
+
+def test_each_round_records_the_approximate_entropy_of_its_data(uninterrupted, monkeypatch):
+  """D_k's ApEn in its entry is that of the real rows and the stored synthetic rows; the
+  data_regularity tool reads the same rows from the folder."""
+  workdir, entries = uninterrupted
+  real = list(tiny.tiny_split().train)
+  synthetic = RoundFiles(workdir, Writer(), ItemIds()).synthetic_rows(1)
+  want = regularity.data_regularity(real, synthetic)
+  assert {k: entries[1]["data"][k] for k in want} == pytest.approx(want)
+  assert entries[0]["data"]["synthetic_apen_m1"] is None
+  assert entries[0]["data"]["apen_m1"] == pytest.approx(regularity.approximate_entropy(real, 1))
+  # run_rounds alone writes no config.json and reads no data file: the tool gets both here
+  monkeypatch.setattr(data_regularity.workdir_lib, "read_config", lambda _: tiny.tiny_config())
+  monkeypatch.setattr(data_regularity, "load_data", lambda _: tiny.tiny_data())
+  rows = {r["rows"]: r for r in data_regularity.run_rows(workdir)}
+  assert rows["D_1"]["ApEn m=1"] == pytest.approx(want["apen_m1"])
+  assert rows["D_1"]["synthetic ApEn m=2"] == pytest.approx(want["synthetic_apen_m2"])
+  assert rows["real (D_0)"]["ApEn m=1"] == pytest.approx(entries[0]["data"]["apen_m1"])
+  assert rows["real, each row shuffled"]["interactions"] == rows["real (D_0)"]["interactions"]
 
 
 def _same_rounds(got, want):

@@ -92,9 +92,10 @@ class RoundFiles:
     self.writer.json(storage.join(self.workdir, "rounds.json"), entries)
     ks = sorted({k for e in entries for k in e["test"]})
     columns = (["round"] + [f"test_{k}" for k in ks] + [f"valid_{k}" for k in ks]
-               + ["train_rows", "synthetic_rows", "rows_added", "train_s", "generate_s"])
+               + ["train_rows", "synthetic_rows", "apen_m1", "rows_added", "train_s",
+                  "generate_s"])
     rows = [[e["round"]] + [e["test"][k] for k in ks] + [e["valid"][k] for k in ks]
-            + [e["data"]["rows"], e["data"]["synthetic_rows"],
+            + [e["data"]["rows"], e["data"]["synthetic_rows"], e["data"].get("apen_m1", ""),
                e.get("generation", {}).get("rows_added", ""), round(e["time_s"]["train"], 1),
                round(e["time_s"].get("generate", 0.0), 1)] for e in entries]
     if any("ensemble" in e for e in entries):  # eval.ensemble_rounds: the ensemble's test

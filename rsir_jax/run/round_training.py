@@ -10,6 +10,7 @@ import logging
 import os
 
 from rsir_jax import storage
+from rsir_jax.data import regularity
 from rsir_jax.data.load import Data
 from rsir_jax.files import workdir as workdir_lib
 from rsir_jax.files.provenance import provenance
@@ -50,6 +51,7 @@ def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundF
   returns the fit and the round's entry (without its generation part). `last_entry` and
   `previous` are round k - 1's entry and fit (None for round 0; fit None if not needed)."""
   counts = filtering.data_counts(data.split.train, synthetic, data.split.num_items)
+  counts.update(regularity.data_regularity(data.split.train, synthetic))
   log.info("round %d: %d rows (%d synthetic, %.1f%% of interactions)", k, counts["rows"],
            counts["synthetic_rows"], 100 * counts["synthetic_share"])
   source = training_source(setup, k, last_entry, files)

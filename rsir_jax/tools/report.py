@@ -23,7 +23,9 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
                 mean row length, synthetic share of the interactions; and of the generation
                 that followed the round's training: rows it added, the pass rates of its 1st,
                 2nd and 3rd judged checks, the teacher-forced first-check pass rate on real
-                rows, the mean trajectory length.
+                rows, the mean trajectory length; and D_k's approximate entropy
+                (rsir_jax.data.regularity, m = 1 and 2; of its synthetic rows alone in
+                brackets) where the runs recorded it.
   kind=generation  what one round's generation added, per setting (RSIR runs, their first
                 round; e.g. rsir.generate_only studies): rows and interactions added (the
                 latter against the real training interactions), the pass rate of the 1st,

@@ -120,6 +120,20 @@ def _published(pair) -> str:
   return " / ".join("-" if v is None else f"{v:.4f}" for v in pair)
 
 
+def _apen_cell(entries: list[dict]) -> str:
+  """Mean ApEn (rsir_jax.data.regularity) of D_k over the entries that recorded it, and of
+  its synthetic rows alone; '-' when none did (runs made before it was recorded)."""
+  def mean(key: str) -> float | None:
+    values = [e["data"][key] for e in entries if e["data"].get(key) is not None]
+    return statistics.fmean(values) if values else None
+  every = [mean("apen_m1"), mean("apen_m2")]
+  if every[0] is None:
+    return "-"
+  synthetic = [mean("synthetic_apen_m1"), mean("synthetic_apen_m2")]
+  pair = lambda values: " / ".join("-" if v is None else f"{v:.2f}" for v in values)
+  return pair(every) + (f" ({pair(synthetic)})" if synthetic[0] is not None else "")
+
+
 def round_data_table(runs: list[dict]) -> list[str]:
   """kind=round_data (see the module docstring)."""
   varied, groups = _groups(runs)
@@ -144,10 +158,12 @@ def round_data_table(runs: list[dict]) -> list[str]:
           f"{gen_mean(lambda g: g['rows_added']):,.0f}" if gens else "-",
           " / ".join(f"{rate(j):.2f}" for j in range(3)) if gens else "-",
           f"{gen_mean(lambda g: g.get('real_first_check_pass_rate', 0.0)):.2f}" if gens else "-",
-          f"{gen_mean(lambda g: g['mean_length']):.2f}" if gens else "-"])
+          f"{gen_mean(lambda g: g['mean_length']):.2f}" if gens else "-",
+          _apen_cell(entries)])
   header = varied + ["round", "seeds", "rows", "interactions", "density", "mean row length",
                      "synthetic share", "its generation: rows added", "checks 1 / 2 / 3 passed",
-                     "real rows: check 1", "mean trajectory length"]
+                     "real rows: check 1", "mean trajectory length",
+                     "ApEn m=1 / m=2 (synthetic rows alone)"]
   return _table(header, rows)
 
 
