@@ -1,10 +1,10 @@
 """How regular a set of item sequences is: approximate entropy (ApEn), pooled over rows.
 
-The RSIR paper plots an approximate-entropy statistic of each round's data beside its density
-(after Shen et al., "Optimizing Sequential Recommendation Models with Scaling Laws and
-Approximate Entropy", arXiv 2412.00430), but neither paper, in what we could read, fixes how
-it is computed on recommendation data: the window length m, the tolerance r, or whether it is
-taken per user or over the whole dataset. So this module defines one statistic from Pincus's
+The RSIR paper describes its data by an approximate-entropy statistic as well as density, and
+Shen et al. ("Optimizing Sequential Recommendation Models with Scaling Laws and Approximate
+Entropy", arXiv 2412.00430) use one to rate recommendation data; in what we could read, neither
+fixes how it is computed on item sequences: the window length m, the tolerance r, or whether it
+is taken per user or over the whole dataset. So this module defines one statistic from Pincus's
 ApEn (PNAS 88:2297, 1991) and says which choices it makes:
 
   * r = 0. Item ids are labels, not magnitudes, so two windows match only when they are equal
