@@ -14,8 +14,9 @@ negative alone distributed as under row), 3 seeds each.
 Result (docs/results.md, section 15; test Recall@10 / NDCG@10, mean +- sd over seeds 2023, 0,
 1): row 0.0756 +- 0.0011 / 0.0451 +- 0.0009; row_from_pool 0.0756 +- 0.0009 / 0.0445 +- 0.0010
 (within the seed spread, paired by seed -0.0006, -0.0003, +0.0008 on recall); row_pool falls
-outside it (0.0736 and 0.0696 at seeds 2023 and 0: a pool of 268 items for the whole batch
-pushes down nearly the same items on every row). row_from_pool with a pool of 1,024 (x1.40
+below it (0.0726 +- 0.0026 / 0.0418 +- 0.0016; paired by seed -0.0018, -0.0073, -0.0001 on
+recall at seeds 2023, 0, 1: a pool of 268 items for the whole batch pushes down nearly the
+same items on every row). row_from_pool with a pool of 1,024 (x1.40
 the shared epoch, interleaved): 0.0771 +- 0.0004 / 0.0455 +- 0.0001, from
   python launch.py --config=configs/negatives_rule_beauty.py --workdir=runs/negatives_rule_pool1024 \
       --sweep='train.negatives=row_from_pool;train.negatives_pool=1024;seed=2023,0,1' Measured cost
