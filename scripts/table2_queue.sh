@@ -13,10 +13,12 @@
 # 2-core machine a training process gains little and erratically from its second core, and
 # two processes pinned to one core each trained 1.87x as many rows per second in all as one
 # process on both (`python -m benchmarks.bench_cores --epochs=4`, the authors' protocol on
-# Beauty: runs/bench/cores.json; two one-epoch runs before it, not kept, gave 1.11x and 1.32x). Each round then takes longer, so a session that
-# ends mid-round loses up to one round's training per lane. The lanes work in different
-# sweep folders (a sweep holds its folder's lock while it runs), Beauty's parts and the
-# rest in one, Sports' in the other:
+# Beauty: runs/bench/cores.json; two one-epoch runs before it, not kept, gave 1.11x and
+# 1.32x). Each round then takes longer, so a session that ends mid-round loses up to one
+# round's training per lane. The lanes work in different sweep folders (a sweep holds its
+# folder's lock while it runs), Beauty's parts and the rest in one, Sports' in the other.
+# A seed's no-check part stays after its check part in the same lane: it takes round 0 from
+# that point, and a sweep part brings an unfinished owner of its round 0 along with it.
 #
 #   nohup taskset -c 0 bash scripts/table2_queue.sh --lane=beauty SYNC_TO > beauty.log 2>&1 &
 #   nohup taskset -c 1 bash scripts/table2_queue.sh --lane=sports SYNC_TO > sports.log 2>&1 &
