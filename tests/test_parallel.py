@@ -17,7 +17,8 @@ _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def _worker(args, devices: int = 4, **env_vars) -> subprocess.Popen:
-  env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}",
+  flags = os.environ.get("XLA_FLAGS", "")  # conftest's compiler flags, kept
+  env = {**os.environ, "XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={devices}",
          "JAX_PLATFORMS": "cpu", "PYTHONPATH": _ROOT, **env_vars}
   return subprocess.Popen([sys.executable, os.path.join(_ROOT, "tests", "parallel_worker.py"),
                            *map(str, args)], env=env, stdout=subprocess.PIPE,
