@@ -137,6 +137,13 @@ def test_sweep_only_brings_along_the_point_whose_round0_a_selected_point_shares(
   # finished earlier: the owner is not run again
   sweep.run_sweep(c, points, str(tmp_path / "a"), only="rsir.tau=50")
   assert calls[2:] == ["rsir.tau=50"]
+  # An owner that finished its round 0 but not its later rounds does not run either: the
+  # selected point needs only that round 0 (as a queue whose owner's last round outlasts a
+  # session runs the points that share its round 0 meanwhile).
+  os.makedirs(tmp_path / "b" / "rsir.tau=5" / "round_0" / "train")
+  (tmp_path / "b" / "rsir.tau=5" / "round_0" / "train" / "results.json").write_text("{}")
+  sweep.run_sweep(c, points, str(tmp_path / "b"), only="rsir.tau=20")
+  assert calls[3:] == ["rsir.tau=20"]
 
 
 def test_an_rsir_sweep_trains_the_shared_round0_once(tmp_path):

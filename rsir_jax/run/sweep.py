@@ -142,6 +142,11 @@ def share_round0(configs: Sequence[ml_collections.ConfigDict], names: Sequence[s
   return out
 
 
+def round0_finished(point_dir: str) -> bool:
+  """Whether the RSIR run in `point_dir` has finished its round 0's training."""
+  return storage.exists(storage.join(point_dir, "round_0", "train", "results.json"))
+
+
 def _commands_so_far(workdir: str, command: str) -> list[str]:
   """Every distinct command run on the sweep in `workdir`, oldest first, `command` last if
   new: parts of a grid run with different --sweep_only each add theirs."""
@@ -156,8 +161,8 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
   returns the results of the points that have them and writes the summary after each point.
   `only` ('field=v1,v2;...', see parse_filter) runs just the matching points; the others
   keep their results when finished earlier and are left out otherwise, except the point
-  whose round 0 a selected point shares, which runs too unless finished. `command` (the
-  command line) is recorded in sweep.json."""
+  whose round 0 a selected point shares, which runs too unless its round 0 is finished.
+  `command` (the command line) is recorded in sweep.json."""
   if not points:
     raise SweepError("a sweep needs at least one point")
   names = [point_name(p) for p in points]
@@ -174,12 +179,16 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
     raise SweepError(f"--sweep_only={only!r} matches none of the {len(points)} points")
   finished = [workdir_lib.is_finished(storage.join(workdir, n)) for n in names]
   # A selected point whose shared round 0 is trained by a point the filter leaves out (and
-  # that has not finished) brings that point along: a part of a grid stands on its own, e.g.
-  # one process per part on a GPU, each in its own workdir. Owners have no owner themselves.
+  # whose round 0 has not finished) brings that point along: a part of a grid stands on its
+  # own, e.g. one process per part on a GPU, each in its own workdir. Owners have no owner
+  # themselves. An owner whose round 0 is done but whose later rounds are not stays out: the
+  # selected point takes that round 0 (or trains it again when its model was not kept, see
+  # round_training.training_source) without waiting for the owner's other rounds.
   owners = [names.index(o) if (o := os.path.basename(c.rsir.round0_dir)) in names else None
             for c in configs]
   for i, j in enumerate(owners):
-    if chosen[i] and j is not None and not (chosen[j] or finished[j]):
+    if (chosen[i] and j is not None and not (chosen[j] or finished[j])
+        and not round0_finished(storage.join(workdir, names[j]))):
       chosen[j] = True
       log.info("sweep point %s runs too: %s takes its round 0 from it", names[j], names[i])
   writer = Writer(parallel.is_primary())
