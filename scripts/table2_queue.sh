@@ -102,12 +102,12 @@ if sports; then
 fi
 if beauty; then
   # What a session can finish comes first: a round in progress is lost when a session ends
-  # on a machine that is then replaced, and Beauty's late rounds outlast a session on one core
-  # (round 3 of seed 2023: best epoch 47, so about 57 epochs; an epoch of seed 0's round 3
-  # took 333 s in a lane: over 5 hours). So the no-check arm of seed 0 (from the finished
-  # round 0 of seed 0, or its own copy when that model was not kept) and the README
-  # headline's runs go before seed 1 and seed 0's round 3, which need a GPU or a machine that
-  # lasts (scripts/gpu_check.sh runs such parts side by side).
+  # on a machine that is then replaced, and Beauty's late rounds take most of a session:
+  # seed 2023's round 3 trained for 133 minutes (best epoch 47), its round 2 for 89, and a
+  # lane trains about as fast as one process on both cores (runs/bench/cores.json). So the
+  # no-check arm of seed 0 (from seed 0's finished round 0, or its own copy when that model
+  # was not kept) and the README headline's runs go first; seed 1 and seed 0's round 3 come once they are
+  # done, each then starting with a session (or on a GPU: scripts/gpu_check.sh).
   part "$B" "seed=2023;$CHECK" "$BW"
   part "$B" "seed=2023;$NOFID" "$BW"
   part "$B" "seed=0;$NOFID" "$BW"
