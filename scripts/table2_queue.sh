@@ -106,8 +106,8 @@ if beauty; then
   # seed 2023's round 3 trained for 133 minutes (best epoch 47), its round 2 for 89, and a
   # lane trains about as fast as one process on both cores (runs/bench/cores.json). So the
   # no-check arm of seed 0 (from seed 0's finished round 0, or its own copy when that model
-  # was not kept) and the README headline's runs go first; seed 1 and seed 0's round 3 come once they are
-  # done, each then starting with a session (or on a GPU: scripts/gpu_check.sh).
+  # was not kept) and the README headline's runs go first; seed 1 and seed 0's round 3 come
+  # once they are done, each then starting with a session (or on a GPU: gpu_check.sh).
   part "$B" "seed=2023;$CHECK" "$BW"
   part "$B" "seed=2023;$NOFID" "$BW"
   part "$B" "seed=0;$NOFID" "$BW"
