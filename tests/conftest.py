@@ -29,7 +29,7 @@ def _compile_fast() -> None:
   """The tests build hundreds of small programs, and XLA's CPU compiler spent most of the
   suite's time on them: 12 s to compile the tiny model's train step with LLVM's
   optimisations and the CPU fusion emitters, 1.2 s with neither (either alone leaves 4 to
-  13 s); the suite took 1212 s before, 568 s after, on this 2-core machine. The programs
+  13 s); on 2 cores the suite took 1212 s before, 506 s after (from a clean clone). The programs
   compute the same things, though not always to the last bit: the tiny RSIR round's metrics
   and kept trajectories came out identical both ways, while a lax.scan of train steps and
   the same steps one per call round differently here (test_trainer runs that test under the
