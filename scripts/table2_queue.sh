@@ -4,7 +4,7 @@
 # so rerunning this script after a stop, a crash or on a fresh clone picks up where the
 # committed result files leave off. After each part the result files (JSON, CSV, Markdown,
 # PNG; never checkpoints) are copied to SYNC_TO, a checkout where they are committed, with
-# the newest generated rows of each unfinished point (sync_round_data). Between parts,
+# the newest generated rows of each unfinished point (sync_results). Between parts,
 # `bash scripts/table2_queue.sh --sync-only SYNC_TO` copies the same files at any moment.
 #
 #   nohup bash scripts/table2_queue.sh [--lane=all|beauty|sports] [SYNC_TO] > table2_queue.log 2>&1 &
@@ -44,37 +44,15 @@ while [ $# -gt 0 ]; do
 done
 SYNC_TO="${1:-}"
 
+# After each part: the result files (never checkpoints) and each unfinished point's newest
+# generated rows (0.15-0.9 MB compressed so far) go to SYNC_TO, so that a fresh clone goes on
+# from the round a point reached when a session ends on a machine that is then replaced, with
+# only git left; the commands SYNC_TO's sweep.json records from merged parts are kept
+# (python -m rsir_jax.tools.sync_results says what is copied and what is left).
 sync_results() {
   [ -n "$SYNC_TO" ] || return 0
-  for dir in runs/rsir_paper_sports runs/rsir_paper_beauty runs/negatives_rule_beauty \
-             runs/sasrec_beauty runs/sasrec_beauty_recbole; do
-    [ -d "$dir" ] || continue
-    (find "$dir" -path '*/checkpoints' -prune -o -path '*/chunks' -prune -o -type f \
-       \( -name '*.json' -o -name '*.jsonl' -o -name '*.csv' -o -name '*.md' -o -name '*.png' \) \
-       -print0 | xargs -0 -r cp --parents -t "$SYNC_TO")
-    sync_round_data "$dir"
-  done
-}
-
-# A point takes hours per round and a session may end on a machine that is then replaced,
-# with only git left. So an unfinished point's newest generated rows (its newest
-# round_<k>/dataset.npz, 0.15-0.9 MB compressed so far) go along with its result files: a fresh
-# clone then goes on from round k's training instead of from round 0 (rsir_jax/run/rounds.py
-# trains again only what it needs). A finished point's rows are dropped from SYNC_TO.
-sync_round_data() {
-  local point newest
-  for point in "$1"/*/; do
-    point="${point%/}"
-    [ -f "$point/config.json" ] || continue
-    if [ -f "$point/results.json" ]; then
-      rm -f "$SYNC_TO/$point"/round_*/dataset.npz
-      continue
-    fi
-    newest=$(ls -d "$point"/round_*/dataset.npz 2>/dev/null | sort -V | tail -1)
-    [ -n "$newest" ] || continue
-    rm -f "$SYNC_TO/$point"/round_*/dataset.npz
-    cp --parents -t "$SYNC_TO" "$newest"
-  done
+  python -m rsir_jax.tools.sync_results --to="$SYNC_TO" runs/rsir_paper_sports \
+    runs/rsir_paper_beauty runs/negatives_rule_beauty runs/sasrec_beauty runs/sasrec_beauty_recbole
 }
 
 part() {  # config, sweep_only filter, workdir
