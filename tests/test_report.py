@@ -85,6 +85,31 @@ def test_rounds_table_gives_the_change_against_round0(tmp_path):
   assert "0 of 2 runs finished" in out
 
 
+def test_rounds_table_pairs_each_round_with_the_round_before_on_the_same_seed(tmp_path):
+  # Recall@10 per seed and round: the round-2 means rise while one seed of three falls.
+  recall = {0: (0.040, 0.045, 0.048), 1: (0.042, 0.044, 0.043), 2: (0.041, 0.046, 0.049)}
+  def rounds_of(p):
+    return "rounds.json", [{"round": k, "test": _metrics(recall[p["seed"]][k], 0.03),
+                            "valid": _metrics(0, 0), "data": {"synthetic_share": 0.0},
+                            "provenance": PROVENANCE}
+                           for k in range(3 if p["seed"] != 2 else 2)]  # seed 2 stopped
+  _fake_sweep(str(tmp_path / "p"), [{"seed": s} for s in (0, 1, 2)], rounds_of)
+  out = report.rewrite(f"<!-- results kind=rounds dirs={tmp_path}/p -->\n<!-- /results -->\n")
+  header = next(l for l in out.splitlines() if l.startswith("| round |")).split(" | ")
+  rows = {l.split(" | ")[0][2:]: l.split(" | ") for l in out.splitlines()
+          if l[2:3].isdigit()}
+  column = header.index("vs the round before, paired on the seed (R / N)")
+  assert rows["0"][column] == "-"
+  round1 = [0.005, 0.002, 0.005]
+  assert rows["1"][column] == (f"+{statistics.fmean(round1):.4f} ± "
+                               f"{statistics.stdev(round1):.4f} / +0.0000 ± 0.0000 "
+                               "(up at 3 / 0 of 3)")
+  round2 = [0.003, -0.001]  # seeds 0 and 1; seed 2 has no round 2
+  assert rows["2"][column] == (f"+{statistics.fmean(round2):.4f} ± "
+                               f"{statistics.stdev(round2):.4f} / +0.0000 ± 0.0000 "
+                               "(up at 1 / 0 of 2)")
+
+
 def test_rounds_table_shows_interactions_and_the_ensemble_where_runs_have_them(tmp_path):
   def rounds_of(p):
     entries = [{"round": k, "test": _metrics(0.07, 0.04), "valid": _metrics(0, 0),
@@ -99,7 +124,7 @@ def test_rounds_table_shows_interactions_and_the_ensemble_where_runs_have_them(t
   assert "| ensemble with the round before, R@10 / N@10 |" in header
   assert "| interactions added |" in header
   round0 = next(l for l in out.splitlines() if l.startswith("| 0 |"))
-  assert "| - | - | 10 ± 0 | 55 ± 7 |" in round0  # no ensemble, no change in round 0
+  assert "| - | - | - | 10 ± 0 | 55 ± 7 |" in round0  # no ensemble, no change in round 0
   round1 = next(l for l in out.splitlines() if l.startswith("| 1 |"))
   assert f"| 0.0850 ± {statistics.stdev([0.08, 0.09]):.4f} / 0.0500 ± 0.0000 |" in round1
 

@@ -89,6 +89,7 @@ def rounds_table(runs: list[dict], reference=None) -> list[str]:
       seeds = {s for s, _ in entries}
       base = [e for s, e in by_round.get(0, []) if s in seeds]
       change = "-" if k == 0 or not base else _change([e for _, e in entries], base)
+      paired = _paired_change(entries, by_round.get(k - 1, []))
       generated = [e["generation"] for _, e in entries if "generation" in e]
       added = [g["rows_added"] for g in generated]
       interactions = [g["interactions_added"] for g in generated if "interactions_added" in g]
@@ -100,7 +101,7 @@ def rounds_table(runs: list[dict], reference=None) -> list[str]:
                   + [_mean_sd([e["test"][m] for _, e in entries]) for m, _ in METRICS]
                   + ([" / ".join(_mean_sd([t[m] for t in ensemble]) for m, _ in METRICS)
                       if ensemble else "-"] if with_ensemble else [])
-                  + [change, (_mean_sd(added, 0) if added else "-")
+                  + [change, paired, (_mean_sd(added, 0) if added else "-")
                      + (f" (run ended: {stopped} of {len(entries)})" if stopped else ""),
                      _mean_sd(interactions, 0) if interactions else "-",
                      _mean_sd(share, 0) + "%", _per_seed(entries),
@@ -108,7 +109,8 @@ def rounds_table(runs: list[dict], reference=None) -> list[str]:
                   + ([_published(reference(members[0]["config"], k))] if reference else []))
   header = (varied + ["round", "seeds", "test R@10", "test N@10"]
             + (["ensemble with the round before, R@10 / N@10"] if with_ensemble else [])
-            + ["vs round 0 (R / N)", "rows added", "interactions added", "synthetic share",
+            + ["vs round 0 (R / N)", "vs the round before, paired on the seed (R / N)",
+               "rows added", "interactions added", "synthetic share",
                "R@10 / N@10 per seed", "min"] + (["paper R@10 / N@10"] if reference else []))
   return _table(header, rows)
 
@@ -200,6 +202,23 @@ def _change(entries: list[dict], bases: list[dict]) -> str:
   """The change of the mean test Recall@10 / NDCG@10 of `entries` against that of `bases`."""
   mean = lambda es, m: statistics.fmean(e["test"][m] for e in es)
   return " / ".join(f"{100 * (mean(entries, m) / mean(bases, m) - 1):+.1f}%" for m, _ in METRICS)
+
+
+def _paired_change(entries: list[tuple[int, dict]], before: list[tuple[int, dict]]) -> str:
+  """Each seed's change of test Recall@10 / NDCG@10 from the round before, as mean ± sample
+  standard deviation over the seeds that have both rounds, and at how many it rose: a gain
+  that keeps adding up must show here, not only in the means of the rounds ('-' for none)."""
+  previous = dict(before)
+  pairs = [(e, previous[s]) for s, e in entries if s in previous]
+  if not pairs:
+    return "-"
+  cells, rose = [], []
+  for m, _ in METRICS:
+    deltas = [e["test"][m] - b["test"][m] for e, b in pairs]
+    sd = f" ± {statistics.stdev(deltas):.4f}" if len(deltas) > 1 else ""
+    cells.append(f"{statistics.fmean(deltas):+.4f}{sd}")
+    rose.append(str(sum(d > 0 for d in deltas)))
+  return f"{' / '.join(cells)} (up at {' / '.join(rose)} of {len(pairs)})"
 
 
 def _seeds(n: int) -> str:
