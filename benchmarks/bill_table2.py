@@ -19,7 +19,10 @@ the seconds per target measured on the same dataset and arm, its generation the 
 trajectory of the arm's last measured generation; an arm without the check stops after the
 round whose rows would pass rsir.max_rows_factor times the real rows. "before" scales each
 round's training and generation by the measured old/new ratios. Each line says how many of
-its rounds were measured and how many projected.
+its rounds were measured and how many projected, and the hours of wall time its rounds have
+taken so far over the seeds (`wall_h_spent`: training and generation as each round recorded
+them, a shared round 0 counted once, in the arm that trained it; a round ran on one core of
+a two-lane queue or on both cores, as the queue then ran).
 """
 
 import json
@@ -78,10 +81,25 @@ def measured_rounds(run_dir: str) -> list[dict]:
     res = _read(train)
     gen = entry.get("generation") or {}
     out.append({"round": entry["round"], "rows": entry["data"]["rows"],
+                "trained_in": os.path.realpath(train),
                 "targets": res["train_targets"], "train_s": res["wall_time_s"],
                 "trajectories": gen.get("trajectories", 0),
                 "generate_s": entry.get("time_s", {}).get("generate", 0.0)})
   return out
+
+
+def spent_hours(per_round: dict, counted: set) -> float:
+  """The hours of wall time an arm's measured rounds took (`per_round`: round -> the seeds'
+  measurements), each training once: a round 0 another point trained and this one took is
+  counted where it ran (`counted` holds the trainings counted so far, and grows)."""
+  seconds = 0.0
+  for ms in per_round.values():
+    for m in ms:
+      seconds += m["generate_s"]
+      if m["trained_in"] not in counted:
+        counted.add(m["trained_in"])
+        seconds += m["train_s"]
+  return seconds / 3600
 
 
 def _point(seed: int, overrides: dict) -> str:
@@ -150,6 +168,7 @@ def main(argv):
         f"trajectory x{ratios['generate']:.2f}")
   cap = config_lib.PAPER_MAX_ROWS_FACTOR
   by = {}  # (dataset, arm) -> round -> [measurements over seeds]
+  spent, n_run, counted = {}, {}, set()  # (dataset, arm) -> hours its measured rounds took so far
   real = {}
   for dataset in DATASETS:
     sweep = os.path.join(_RUNS.value, f"rsir_paper_{dataset}")
@@ -160,6 +179,8 @@ def main(argv):
           per_round.setdefault(m["round"], []).append(m)
       # Round 0 is shared by the arms of a seed (trained in the check arm's folder).
       by[dataset, arm] = per_round
+      spent[dataset, arm] = spent_hours(per_round, counted)
+      n_run[dataset, arm] = sum(map(len, per_round.values()))
     shared0 = by[dataset, "check"].get(0, [])
     for arm in ARMS:  # an arm's round 0 is the check arm's; its own generation is kept
       for m in by[dataset, arm].get(0, []):
@@ -188,16 +209,22 @@ def main(argv):
       n_measured = sum(r[3] for r in plan)
       line = {"dataset": dataset, "arm": arm, "seeds": seeds, "rounds_trained": len(plan),
               "rounds_measured": n_measured, "complete": ok, "cpu_h_before": before,
-              "cpu_h_after": after, "rows_per_round": [round(r[0]) for r in plan]}
+              "cpu_h_after": after, "rows_per_round": [round(r[0]) for r in plan],
+              "seed_rounds_run": n_run[dataset, arm],
+              "wall_h_spent": spent[dataset, arm]}
       rows.append(line)
       total["before"] += before
       total["after"] += after
       print(f"{dataset:7} {arm:10} x{seeds} seeds: rounds 0-{len(plan) - 1} "
             f"({n_measured} measured{'' if ok else ', the rest not projectable yet'}), rows "
-            f"{line['rows_per_round']}: {before:6.1f} CPU h before, {after:6.1f} after")
-  print(f"Table 2 in all: {total['before']:.1f} CPU h before, {total['after']:.1f} after")
+            f"{line['rows_per_round']}: {before:6.1f} CPU h before, {after:6.1f} after; "
+            f"spent so far {spent[dataset, arm]:.1f} h in {line['seed_rounds_run']} "
+            "rounds over the seeds")
+  print(f"Table 2 in all: {total['before']:.1f} CPU h before, {total['after']:.1f} after; "
+        f"spent so far {sum(spent.values()):.1f} h")
   write_rows(_OUT.value, rows + [{"dataset": "all", "arm": "all", "cpu_h_before": total["before"],
                                   "cpu_h_after": total["after"],
+                                  "wall_h_spent": sum(spent.values()),
                                   "train_cost_ratio": ratios["train"],
                                   "generate_cost_ratio": ratios["generate"]}])
 
