@@ -110,6 +110,28 @@ def test_sweep_only_runs_the_matching_points_and_keeps_finished_ones(tmp_path, m
     cli.run(c, "configs/x.py", workdir, spec="", only="seed=1")
 
 
+
+def test_the_summary_lists_points_finished_after_the_one_running(tmp_path, monkeypatch):
+  # A summary copied while a point runs (sync_results) holds every finished point, also
+  # those after the running one in the grid.
+  c = tiny.tiny_config()
+  points = sweep.parse_grid("rsir.tau=5,20", c)
+  workdir = str(tmp_path / "s")
+  calls, seen = [], []
+  monkeypatch.setattr(experiment, "run", _fake_run(calls))
+  sweep.run_sweep(c, points, workdir, only="rsir.tau=20")
+  fake = _fake_run(calls)
+
+  def run_reading_the_summary(config, point_dir):
+    with open(os.path.join(workdir, "sweep.csv")) as f:
+      seen.append(f.read().splitlines())
+    return fake(config, point_dir)
+  monkeypatch.setattr(experiment, "run", run_reading_the_summary)
+  results = sweep.run_sweep(c, points, workdir, only="rsir.tau=5")
+  assert calls == ["rsir.tau=20", "rsir.tau=5"]
+  assert len(seen[0]) == 1 + 1 and seen[0][1].startswith("20,")
+  assert [r["test"]["recall@10"] for r in results] == [0.05, 0.2]  # grid order
+
 def test_launch_records_its_command_line_quoted_for_the_shell(tmp_path, monkeypatch):
   c = tiny.tiny_config()
   monkeypatch.setattr(experiment, "run", _fake_run([]))

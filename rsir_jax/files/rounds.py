@@ -19,6 +19,17 @@ from rsir_jax.data.load import ItemIds
 from rsir_jax.files.writer import Writer, read_json
 
 
+def train_dir(run_dir: str, k: int) -> str:
+  """round_<k>/train/ of the RSIR run in `run_dir` (relative when `run_dir` is)."""
+  return storage.join(run_dir, f"round_{k}", "train")
+
+
+def round_trained(run_dir: str, k: int) -> bool:
+  """Whether round k of the RSIR run in `run_dir` finished training in its own folder
+  (trainer.fit writes results.json last)."""
+  return storage.exists(storage.join(train_dir(run_dir, k), "results.json"))
+
+
 class RoundFiles:
   """Reads and writes the per-round files of the RSIR run in `workdir`."""
 

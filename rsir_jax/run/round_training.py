@@ -7,14 +7,13 @@ that round added nothing), then evaluated into the round's entry.
 from __future__ import annotations
 
 import logging
-import os
 
 from rsir_jax import storage
 from rsir_jax.data import regularity
 from rsir_jax.data.load import Data
 from rsir_jax.files import workdir as workdir_lib
 from rsir_jax.files.provenance import provenance
-from rsir_jax.files.rounds import RoundFiles
+from rsir_jax.files.rounds import RoundFiles, train_dir
 from rsir_jax.generate import filtering
 from rsir_jax.run import trainer
 from rsir_jax.run.setup import Setup, round_setup
@@ -30,7 +29,7 @@ def training_source(setup: Setup, k: int, last_entry: dict | None, files: RoundF
   loop = setup.loop
   if k == 0 and loop.round0_dir:
     workdir_lib.check_round0_source(setup.config, storage.join(files.workdir, loop.round0_dir))
-    trained = os.path.join(loop.round0_dir, "round_0", "train")  # an RSIR run, else a baseline
+    trained = train_dir(loop.round0_dir, 0)  # an RSIR run, else a baseline
     source = trained if storage.isdir(storage.join(files.workdir, trained)) else loop.round0_dir
     folder = storage.join(files.workdir, source)
     if not storage.exists(storage.join(folder, "results.json")) or trainer.model_kept(folder):
@@ -41,7 +40,7 @@ def training_source(setup: Setup, k: int, last_entry: dict | None, files: RoundF
   if (k > 0 and not loop.finetune and last_entry["generation"]["rows_added"] == 0
       and trainer.model_kept(files.training_dir(last_entry))):
     return storage.relpath(files.training_dir(last_entry), files.workdir)
-  return os.path.join(f"round_{k}", "train")
+  return train_dir("", k)
 
 
 def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundFiles,
@@ -55,7 +54,7 @@ def train_round(setup: Setup, data: Data, synthetic: list, k: int, files: RoundF
   log.info("round %d: %d rows (%d synthetic, %.1f%% of interactions)", k, counts["rows"],
            counts["synthetic_rows"], 100 * counts["synthetic_share"])
   source = training_source(setup, k, last_entry, files)
-  own = source == os.path.join(f"round_{k}", "train")
+  own = source == train_dir("", k)
   if own:
     init = previous.params if setup.loop.finetune and previous else None
     fitted = trainer.fit(round_setup(setup, k), list(data.split.train) + synthetic,

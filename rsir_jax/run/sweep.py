@@ -32,6 +32,7 @@ from rsir_jax.config import paths
 from rsir_jax.errors import UserError
 from rsir_jax.files import Writer, read_json
 from rsir_jax.files import workdir as workdir_lib
+from rsir_jax.files.rounds import round_trained
 from rsir_jax.files.sweeps import point_name, recorded_commands, write_summary
 from rsir_jax.run import check as config_check
 from rsir_jax.run import experiment
@@ -142,11 +143,6 @@ def share_round0(configs: Sequence[ml_collections.ConfigDict], names: Sequence[s
   return out
 
 
-def round0_finished(point_dir: str) -> bool:
-  """Whether the RSIR run in `point_dir` has finished its round 0's training."""
-  return storage.exists(storage.join(point_dir, "round_0", "train", "results.json"))
-
-
 def _commands_so_far(workdir: str, command: str) -> list[str]:
   """Every distinct command run on the sweep in `workdir`, oldest first, `command` last if
   new: parts of a grid run with different --sweep_only each add theirs."""
@@ -188,7 +184,7 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
             for c in configs]
   for i, j in enumerate(owners):
     if (chosen[i] and j is not None and not (chosen[j] or finished[j])
-        and not round0_finished(storage.join(workdir, names[j]))):
+        and not round_trained(storage.join(workdir, names[j]), 0)):
       chosen[j] = True
       log.info("sweep point %s runs too: %s takes its round 0 from it", names[j], names[i])
   writer = Writer(parallel.is_primary())
@@ -196,20 +192,31 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
     writer.json(storage.join(workdir, "sweep.json"),
                 {"base": config.to_dict(), "points": list(points), "command": command,
                  "commands": _commands_so_far(workdir, command)})
-    done_points, results = [], []
-    for i, (name, c) in enumerate(zip(names, configs)):
-      point_dir = storage.join(workdir, name)
-      if workdir_lib.is_finished(point_dir):
-        workdir_lib.check_same_run(point_dir, c)
-        result = read_json(storage.join(point_dir, "results.json"))
+    # Every finished point is in the summary from the start, not only those before the
+    # point now running: a summary copied mid-sweep (sync_results) lists all of them.
+    results = {}
+    for i, name in enumerate(names):
+      if finished[i]:
+        point_dir = storage.join(workdir, name)
+        workdir_lib.check_same_run(point_dir, configs[i])
+        results[i] = read_json(storage.join(point_dir, "results.json"))
         log.info("sweep point %d/%d %s: finished earlier", i + 1, len(points), name)
-      elif chosen[i]:
-        log.info("sweep point %d/%d %s", i + 1, len(points), name)
-        result = experiment.run(c, point_dir)
-      else:
+    _summarize(workdir, points, results, writer)
+    for i, (name, c) in enumerate(zip(names, configs)):
+      if i in results:
+        continue
+      if not chosen[i]:
         log.info("sweep point %d/%d %s: not selected by --sweep_only", i + 1, len(points), name)
         continue
-      done_points.append(points[i])
-      results.append(result)
-      write_summary(workdir, done_points, results, writer)
-  return results
+      log.info("sweep point %d/%d %s", i + 1, len(points), name)
+      results[i] = experiment.run(c, storage.join(workdir, name))
+      _summarize(workdir, points, results, writer)
+  return [results[i] for i in sorted(results)]
+
+
+def _summarize(workdir: str, points: Sequence[dict], results: dict[int, dict],
+               writer: Writer) -> None:
+  """The summary over the points with results (by their index in `points`), in grid order."""
+  if results:
+    order = sorted(results)
+    write_summary(workdir, [points[i] for i in order], [results[i] for i in order], writer)
