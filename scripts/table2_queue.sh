@@ -29,7 +29,7 @@
 #
 # Parts, per seed (2023, 0, 1): Sports and Beauty with the check (rounds 0-3) and without it
 # (m = 5, until the 20x growth cap); the nofid_real arm on Sports for two seeds; the README
-# headline's runs, in the Beauty lane before the Beauty rounds that outlast a session.
+# headline's runs, in the Beauty lane once its Table 2 parts are done.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SYNC_ONLY=0
@@ -79,23 +79,23 @@ if sports; then
   part "$S" "seed=2023,0;rsir.fidelity=False;rsir.sources=real" "$SW"
 fi
 if beauty; then
-  # What a session can finish comes first: a round in progress is lost when a session ends
-  # on a machine that is then replaced, and Beauty's late rounds take most of a session:
-  # seed 2023's round 3 trained for 133 minutes (best epoch 47), its round 2 for 89, and a
-  # lane trains about as fast as one process on both cores (runs/bench/cores.json). So the
-  # no-check arm of seed 0 (from seed 0's finished round 0, or its own copy when that model
-  # was not kept) and the README headline's runs go first; seed 1 and seed 0's round 3 come
-  # once they are done, each then starting with a session (or on a GPU: gpu_check.sh).
+  # Table 2 before the README headline's runs (issue 29), and within it the third seed's
+  # early rounds before seed 0's round 3: a session that ends mid-round loses only that
+  # round (each finished round's files and the next round's generated rows are synced), and
+  # Beauty's late rounds take most of a session (seed 2023's round 3 trained for 133
+  # minutes, its round 2 for 89; a lane trains about as fast as one process on both cores,
+  # runs/bench/cores.json). Seed 1's no-check arm takes round 0 from its check part, so it
+  # waits for that part's rounds; seed 0's round 3 starts from its committed rows.
   part "$B" "seed=2023;$CHECK" "$BW"
   part "$B" "seed=2023;$NOFID" "$BW"
   part "$B" "seed=0;$NOFID" "$BW"
+  part "$B" "seed=1;$CHECK" "$BW"
+  part "$B" "seed=1;$NOFID" "$BW"
+  part "$B" "seed=0;$CHECK" "$BW"
   # The README headline, so that the front door regenerates from the repository.
   python launch.py --config=configs/sasrec_beauty.py --sweep=config --workdir=runs/sasrec_beauty
   python launch.py --config=configs/sasrec_beauty.py:recbole --sweep=config \
     --workdir=runs/sasrec_beauty_recbole
   sync_results
-  part "$B" "seed=1;$CHECK" "$BW"
-  part "$B" "seed=1;$NOFID" "$BW"
-  part "$B" "seed=0;$CHECK" "$BW"
 fi
 echo "=== $(date -u +%FT%TZ) queue done (lane $LANE)"
