@@ -108,6 +108,9 @@ def test_rounds_table_pairs_each_round_with_the_round_before_on_the_same_seed(tm
   assert rows["2"][column] == (f"+{statistics.fmean(round2):.4f} ± "
                                f"{statistics.stdev(round2):.4f} / +0.0000 ± 0.0000 "
                                "(up at 1 / 0 of 2)")
+  # a fall that rounds to zero reads as no change, not as -0.0000
+  assert (report_tables._signed(-0.00001), report_tables._signed(-0.0002)) == ("+0.0000",
+                                                                             "-0.0002")
 
 
 def test_rounds_table_shows_interactions_and_the_ensemble_where_runs_have_them(tmp_path):
@@ -309,7 +312,8 @@ def test_round_data_table_gives_each_rounds_data_and_generation(tmp_path):
                "valid": _metrics(0, 0), "provenance": PROVENANCE}]
     return ("rounds.json", rounds)
   _fake_sweep(str(tmp_path / "s"), [{"seed": 0}, {"seed": 2}], result)
-  out = "\n".join(report_tables.round_data_table(report._load_runs(str(tmp_path / "s"))[0]))
+  runs = report._load_runs(str(tmp_path / "s"))[0]
+  out = "\n".join(report_tables.round_data_table(runs))
   round0 = next(l for l in out.splitlines() if l.startswith("| 0 |"))
   assert round0 == ("| 0 | 2 | 10 | 80 | 1.60e-01 | 8.00 | 0% | 6 | 0.50 / 0.25 / 0.00 | "
                     "0.50 | 2.00 | - |")
@@ -317,3 +321,9 @@ def test_round_data_table_gives_each_rounds_data_and_generation(tmp_path):
   density = statistics.fmean([100 / (16 * 50), 100 / (18 * 50)])
   assert round1.startswith(f"| 1 | 2 | 17 | 100 | {density:.2e} |")
   assert round1.endswith("| 20% | - | - | - | - | 1.50 / 0.30 (1.00 / -) |")
+  # A seed whose run predates ApEn: the mean is over the other, and the cell says so.
+  data2 = next(r for r in runs if r["config"]["seed"] == 2)["results"]["rounds"][1]["data"]
+  for key in ("apen_m1", "apen_m2", "synthetic_apen_m1", "synthetic_apen_m2"):
+    del data2[key]
+  round1 = next(l for l in report_tables.round_data_table(runs) if l.startswith("| 1 |"))
+  assert round1.endswith("| 1.00 / 0.20 (0.50 / -), at 1 of 2 seeds |")

@@ -124,16 +124,20 @@ def _published(pair) -> str:
 
 def _apen_cell(entries: list[dict]) -> str:
   """Mean ApEn (rsir_jax.data.regularity) of D_k over the entries that recorded it, and of
-  its synthetic rows alone; '-' when none did (runs made before it was recorded)."""
+  its synthetic rows alone; at how many seeds when not all did; '-' when none did (runs made
+  before it was recorded)."""
+  recorded = [e for e in entries if e["data"].get("apen_m1") is not None]
+  if not recorded:
+    return "-"
   def mean(key: str) -> float | None:
-    values = [e["data"][key] for e in entries if e["data"].get(key) is not None]
+    values = [e["data"][key] for e in recorded if e["data"].get(key) is not None]
     return statistics.fmean(values) if values else None
   every = [mean("apen_m1"), mean("apen_m2")]
-  if every[0] is None:
-    return "-"
   synthetic = [mean("synthetic_apen_m1"), mean("synthetic_apen_m2")]
   pair = lambda values: " / ".join("-" if v is None else f"{v:.2f}" for v in values)
-  return pair(every) + (f" ({pair(synthetic)})" if synthetic[0] is not None else "")
+  cell = pair(every) + (f" ({pair(synthetic)})" if synthetic[0] is not None else "")
+  return cell + (f", at {len(recorded)} of {len(entries)} seeds"
+                 if len(recorded) < len(entries) else "")
 
 
 def round_data_table(runs: list[dict]) -> list[str]:
@@ -216,9 +220,14 @@ def _paired_change(entries: list[tuple[int, dict]], before: list[tuple[int, dict
   for m, _ in METRICS:
     deltas = [e["test"][m] - b["test"][m] for e, b in pairs]
     sd = f" ± {statistics.stdev(deltas):.4f}" if len(deltas) > 1 else ""
-    cells.append(f"{statistics.fmean(deltas):+.4f}{sd}")
+    cells.append(f"{_signed(statistics.fmean(deltas))}{sd}")
     rose.append(str(sum(d > 0 for d in deltas)))
   return f"{' / '.join(cells)} (up at {' / '.join(rose)} of {len(pairs)})"
+
+
+def _signed(x: float, digits: int = 4) -> str:
+  """x with its sign, a change that rounds to zero as +0.0000 (never -0.0000)."""
+  return f"{round(x, digits) + 0.0:+.{digits}f}"
 
 
 def _seeds(n: int) -> str:
