@@ -84,6 +84,7 @@ def measured_rounds(run_dir: str) -> list[dict]:
                 "trained_in": os.path.realpath(train),
                 "targets": res["train_targets"], "train_s": res["wall_time_s"],
                 "trajectories": gen.get("trajectories", 0),
+                "rows_added": gen.get("rows_added", 0),
                 "generate_s": entry.get("time_s", {}).get("generate", 0.0)})
   return out
 
@@ -147,12 +148,19 @@ def project_arm(measured: dict, other: dict, real_rows: int, rounds: int, cap: f
 
 
 def _last_growth(measured: dict, k: int, additive: bool):
-  """The growth from round j - 1 to j for the largest measured j <= k: rows(j) / rows(j - 1),
-  or (additive) (rows(j) - rows(j - 1)) / rows(0); None if no such j."""
-  mean = lambda j: np.mean([m["rows"] for m in measured[j]])
+  """The growth from round j - 1 to j for the largest measured j <= k: rows(j) / rows(j - 1);
+  or (additive: only the real rows are sources, so each round adds about as many rows) the
+  rows added by the generation after the largest generated round j - 1 < k, over rows(0).
+  None if no such j."""
+  mean = lambda j, key="rows": np.mean([m[key] for m in measured[j]])
+  if additive:
+    for j in range(k - 1, -1, -1):
+      if measured.get(j) and measured.get(0) and all(m["trajectories"] for m in measured[j]):
+        return mean(j, "rows_added") / mean(0)
+    return None
   for j in range(k, 0, -1):
     if measured.get(j) and measured.get(j - 1):
-      return (mean(j) - mean(j - 1)) / mean(0) if additive else mean(j) / mean(j - 1)
+      return mean(j) / mean(j - 1)
   return None
 
 
