@@ -17,11 +17,13 @@ round whose data would pass 20x the real rows (rsir.max_rows_factor). The paper'
 2023, test Recall@10 / NDCG@10): base 0.0474 / 0.0271; with the check 0.0512 / 0.0293, 0.0517 /
 0.0294, 0.0528 / 0.0298; without it 0.0472 / 0.0273, 0.0384 / 0.0209, 0.0210 / 0.0119.
 
-Result: being measured (scripts/table2_queue.sh runs the sweep on the CPU, one part at a
-time, committing each finished round's files; docs/results.md section 10). Per-position
-negatives now cost about 2x the shared ones on the CPU (x5 before), a generation round about
-a third of its earlier time (section 15); `python -m benchmarks.bill_table2` projects the
-sweep's CPU hours from the rounds measured so far.
+Result (3 seeds, test Recall@10 / NDCG@10, mean ± sd; docs/results.md section 10): round 0
+0.0426 ± 0.0007 / 0.0249 ± 0.0006; with the check +5.2% / +4.7% after round 1 (up at every
+seed), +8.0% / +5.1% and +7.6% / +4.5% after rounds 2 and 3 (round over round within the
+seed spread); without the check round 1 gains +10.6% / +9.8% (seeds 2023, 0) and the growth
+cap ends the run. The real-rows arm and seed 1 without the check are queued
+(scripts/table2_queue.sh, one round at a time, committing each finished round's files);
+`python -m benchmarks.bill_table2` projects the CPU hours left.
 """
 
 from rsir_jax.config import PAPER_PRESETS, get_base_config, paper_rsir, paper_sweep
