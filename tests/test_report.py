@@ -327,3 +327,24 @@ def test_round_data_table_gives_each_rounds_data_and_generation(tmp_path):
     del data2[key]
   round1 = next(l for l in report_tables.round_data_table(runs) if l.startswith("| 1 |"))
   assert round1.endswith("| 1.00 / 0.20 (0.50 / -), at 1 of 2 seeds |")
+
+
+def test_seed_rounds_table_lists_each_seeds_rounds_and_where_a_run_ended(tmp_path):
+  def entry(k, recall, **extra):
+    return {"round": k, "test": _metrics(recall, recall / 2), "valid": _metrics(0, 0),
+            "data": {"rows": 100 * (k + 1), "synthetic_share": 0.25 * k},
+            "provenance": PROVENANCE, **extra}
+  gen = lambda n: {"generation": {"rows_added": n}}
+  def result(p):
+    if p["seed"] == 0:  # finished: the cap ended it after round 1's generation
+      return "results.json", {"rounds": [entry(0, 0.04, **gen(100)),
+                                         entry(1, 0.05, **gen(900), stopped="cap")]}
+    return "rounds.json", [entry(0, 0.03, **gen(120))]  # seed 1: round 1 not finished
+  _fake_sweep(str(tmp_path / "s"), [{"seed": 1}, {"seed": 0}], result)
+  out = report.rewrite(f"<!-- results kind=seed_rounds dirs={tmp_path}/s -->\n"
+                       "<!-- /results -->\n")
+  rows = [l for l in out.splitlines() if l[2:3].isdigit()]
+  assert rows == ["| 0 | 0 | 0.0400 / 0.0200 | 100 | 0% | 100 |  |",
+                  "| 0 | 1 | 0.0500 / 0.0250 | 200 | 25% | 900 | growth cap: the run ended |",
+                  "| 1 | 0 | 0.0300 / 0.0150 | 100 | 0% | 120 | run unfinished |"]
+  assert "1 of 2 runs finished" in out

@@ -26,6 +26,10 @@ rewrites, in each file, every block between a marker line and `<!-- /results -->
                 rows, the mean trajectory length; and D_k's approximate entropy
                 (rsir_jax.data.regularity, m = 1 and 2; of its synthetic rows alone in
                 brackets) where the runs recorded it.
+  kind=seed_rounds  each seed's rounds of RSIR runs, per setting: test Recall@10 / NDCG@10,
+                rows, synthetic share of the interactions, the rows the generation after it
+                added, and whether the growth cap ended the run there (or the run is
+                unfinished).
   kind=generation  what one round's generation added, per setting (RSIR runs, their first
                 round; e.g. rsir.generate_only studies): rows and interactions added (the
                 latter against the real training interactions), the pass rate of the 1st,
@@ -156,6 +160,7 @@ def render(attrs: dict) -> list[str] | None:
   kinds = {"runs": tables.runs_table,
            "rounds": lambda rs: tables.rounds_table(rs, reference),
            "round_data": tables.round_data_table, "generation": tables.generation_table,
+           "seed_rounds": tables.seed_rounds_table,
            "pivot": lambda rs: tables.pivot_table(rs, attrs["rows"].split(","),
                                                   attrs["cols"].split(","))}
   table = kinds[attrs["kind"]](runs)

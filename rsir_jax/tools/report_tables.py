@@ -173,6 +173,31 @@ def round_data_table(runs: list[dict]) -> list[str]:
   return _table(header, rows)
 
 
+def seed_rounds_table(runs: list[dict]) -> list[str]:
+  """kind=seed_rounds (see the module docstring): one row per setting, seed and round."""
+  varied, groups = _groups(runs)
+  rows = []
+  for key, members in groups.items():
+    for r in sorted(members, key=lambda r: r["config"].get("seed", 0)):
+      entries = (r["results"] or {}).get("rounds", [])
+      for i, e in enumerate(entries):
+        gen = e.get("generation")
+        if "stopped" in e:
+          end = "growth cap: the run ended"
+        elif i == len(entries) - 1 and r["results"].get("partial"):
+          end = "run unfinished"
+        else:
+          end = ""
+        rows.append(list(key) + [
+            str(r["config"].get("seed")), str(e["round"]),
+            " / ".join(f"{e['test'][m]:.4f}" for m, _ in METRICS),
+            f"{e['data']['rows']:,}", f"{100 * e['data']['synthetic_share']:.0f}%",
+            f"{gen['rows_added']:,}" if gen else "-", end])
+  header = varied + ["seed", "round", "test R@10 / N@10", "rows", "synthetic share",
+                     "its generation: rows added", "end"]
+  return _table(header, rows)
+
+
 def generation_table(runs: list[dict]) -> list[str]:
   """kind=generation (see the module docstring)."""
   varied, groups = _groups(runs)
