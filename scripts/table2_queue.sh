@@ -52,7 +52,8 @@ SYNC_TO="${1:-}"
 sync_results() {
   [ -n "$SYNC_TO" ] || return 0
   python -m rsir_jax.tools.sync_results --to="$SYNC_TO" runs/rsir_paper_sports \
-    runs/rsir_paper_beauty runs/negatives_rule_beauty runs/sasrec_beauty runs/sasrec_beauty_recbole
+    runs/rsir_paper_beauty runs/negatives_rule_beauty runs/sasrec_beauty \
+    runs/sasrec_beauty_recbole runs/sasrec_losses
 }
 
 part() {  # config, sweep_only filter, workdir
@@ -96,6 +97,10 @@ if beauty; then
   python launch.py --config=configs/sasrec_beauty.py --sweep=config --workdir=runs/sasrec_beauty
   python launch.py --config=configs/sasrec_beauty.py:recbole --sweep=config \
     --workdir=runs/sasrec_beauty_recbole
+  sync_results
+  # The headline block also holds the Beauty runs of the loss comparison (its other rows).
+  python launch.py --config=configs/sasrec_losses.py --sweep=config --sweep_only=data.name=beauty \
+    --workdir=runs/sasrec_losses
   sync_results
 fi
 echo "=== $(date -u +%FT%TZ) queue done (lane $LANE)"
