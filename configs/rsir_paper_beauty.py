@@ -19,9 +19,9 @@ Recall@10 after one round on Beauty.
 Result (3 seeds, test Recall@10 / NDCG@10, mean ± sd; docs/results.md section 10): round 0
 0.0756 ± 0.0011 / 0.0451 ± 0.0009; with the check +2.2% / -0.4% after round 1 (Recall@10 up
 at every seed, NDCG@10 level), +3.2% / -0.5% after round 2; without the check round 1 gains
-+3.3% / +1.4% (seeds 2023, 0) and the growth cap ends the run. Round 3 at seeds 0 and 1 and
-seed 1 without the check are queued (scripts/table2_queue.sh; `python -m
-benchmarks.bill_table2` projects the CPU hours left).
++4.5% / +3.4% (both up at every seed) and the growth cap ends the run. Round 3 at seeds 0
+and 1 is queued (scripts/table2_queue.sh; `python -m benchmarks.bill_table2` projects the
+CPU hours left).
 """
 
 from rsir_jax.config import PAPER_PRESETS, get_base_config, paper_rsir, paper_sweep
