@@ -13,16 +13,18 @@ What is measured, and where it is read:
     (bench_baseline --loss=sampled --negatives=shared,row, files baseline_sampled_{before,
     after}.json) and a generation round per trajectory (bench_sampler on a finished
     round-0 model, compiling included, files sampler_paper_{before,after}.json).
-A round no seed has run yet is projected (benchmarks/table2_projection.py): its rows grow from the round before by the last
-growth measured on that arm (on the same dataset, else on the other one); its training costs
-the seconds per target measured on the same dataset and arm, its generation the seconds per
-trajectory of the arm's last measured generation; an arm without the check stops after the
-round whose rows would pass rsir.max_rows_factor times the real rows. "before" scales each
-round's training and generation by the measured old/new ratios. Each line says how many of
-its rounds were measured and how many projected, and the hours of wall time its rounds have
-taken so far over the seeds (`wall_h_spent`: training and generation as each round recorded
-them, a shared round 0 counted once, in the arm that trained it; a round ran on one core of
-a two-lane queue or on both cores, as the queue then ran).
+A round no seed has run yet is projected (benchmarks/table2_projection.py): its rows grow
+from the round before by the last growth measured on that arm (on the same dataset, else on
+the other one; a factor when every row is a source, the rows its last generation added when
+only the real rows are); its training costs the seconds per target measured on the same dataset and
+arm, its generation the seconds per trajectory of the arm's last measured generation; an arm
+without the check stops after the round whose rows would pass rsir.max_rows_factor times the
+real rows. "before" scales each round's training and generation by the measured old/new
+ratios. Each line says how many of its rounds were measured and how many projected, and the
+hours of wall time its rounds have taken so far over the seeds (`wall_h_spent`: training and
+generation as each round recorded them, a shared round 0 counted once, in the arm that
+trained it; a round ran on one core of a two-lane queue or on both cores, as the queue then
+ran).
 """
 
 import json
