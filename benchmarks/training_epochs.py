@@ -9,18 +9,25 @@ from rsir_jax.train import batching
 from rsir_jax.train import step as train_step
 
 
-def epoch_runner(config, split, model, bucket_lengths, prefix_rows=False):
+def epoch_runner(config, split, model, bucket_lengths, prefix_rows=False, mesh=None):
   """(one_epoch(state, epoch) -> state, a fresh train state, the buckets) for `config`'s
-  training setup: one_epoch runs every batch of that epoch's order and waits for the result."""
+  training setup: one_epoch runs every batch of that epoch's order and waits for the result.
+  With a `mesh`, each batch is split over its devices as the trainer splits it (params
+  replicated, one step in flight on simulated CPU devices: parallel.settle)."""
   tc = config.train
   buckets = batching.make_train_buckets(split.train, model.max_len, bucket_lengths, prefix_rows)
   optimizer = train_step.make_optimizer(tc.lr)
-  chunk = setup_lib.row_chunk(tc.negatives_chunk, parallel.make_mesh(1), tc.negatives)
-  step = train_step.make_train_step(model, optimizer, tc.loss, tc.num_negatives,
+  chunk = setup_lib.row_chunk(tc.negatives_chunk, mesh or parallel.make_mesh(1), tc.negatives)
+  step = train_step.make_train_step(model, optimizer, tc.loss, tc.num_negatives, mesh,
                                     negatives=tc.negatives, row_chunk=chunk,
                                     pool_size=tc.negatives_pool)
   state = train_step.init_state(model, optimizer, jax.random.key(0))
   key = jax.random.key(1)
+  if mesh is not None:
+    state, key = parallel.replicate(mesh, state), parallel.replicate(mesh, key)
+  place = (lambda b, stacked=False: b) if mesh is None else (
+      lambda b, stacked=False: parallel.shard_batch(mesh, b, stacked))
+  settle = (lambda x: x) if mesh is None else (lambda x: parallel.settle(mesh, x))
 
   def one_epoch(state, epoch):
     loss, plan, k = 0.0, batching.epoch_plan(buckets, tc.batch_size, 0, epoch), tc.steps_per_call
@@ -32,14 +39,15 @@ def epoch_runner(config, split, model, bucket_lengths, prefix_rows=False):
           n += 1
         batches = batching.stack_batches([batching.gather_batch(
             buckets, *plan[i + min(j, n - 1)], tc.batch_size) for j in range(k)])
-        state, loss = step.many(state, batches, key, 0.0, [1.0] * k, [1.0] * k,
+        state, loss = step.many(state, place(batches, True), key, 0.0, [1.0] * k, [1.0] * k,
                                 [True] * n + [False] * (k - n), loss)
+        settle(loss)
         i += n
     else:
       for bucket, rows in plan:
-        state, value = step(state, batching.gather_batch(buckets, bucket, rows, tc.batch_size),
-                            key)
-        loss += value
+        state, value = step(state, place(batching.gather_batch(buckets, bucket, rows,
+                                                                tc.batch_size)), key)
+        loss += settle(value)
     jax.block_until_ready(loss)
     return state
 

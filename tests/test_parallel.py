@@ -16,11 +16,12 @@ pytestmark = pytest.mark.slow  # every test starts subprocesses
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _worker(args, devices: int = 4, **env_vars) -> subprocess.Popen:
+def _worker(args, devices: int = 4, script: str = "parallel_worker.py",
+            **env_vars) -> subprocess.Popen:
   flags = os.environ.get("XLA_FLAGS", "")  # conftest's compiler flags, kept
   env = {**os.environ, "XLA_FLAGS": f"{flags} --xla_force_host_platform_device_count={devices}",
          "JAX_PLATFORMS": "cpu", "PYTHONPATH": _ROOT, **env_vars}
-  return subprocess.Popen([sys.executable, os.path.join(_ROOT, "tests", "parallel_worker.py"),
+  return subprocess.Popen([sys.executable, os.path.join(_ROOT, "tests", script),
                            *map(str, args)], env=env, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, text=True)
 
@@ -84,6 +85,16 @@ def test_four_simulated_devices_on_busy_cores_finish(tmp_path):
   for e in four["rounds"]:
     assert 1 <= e["best_epoch"] <= 4  # the small-batch runs train 4 epochs
     assert all(np.isfinite(v) for v in e["test"].values())
+
+
+def test_row_negatives_split_over_devices_match_one_device():
+  """Per-row negatives under a mesh: each device walks its own rows' positions (a shard_map;
+  under plain jit every device ran the whole loop), and each position keeps its draw, so the
+  loss and both gradients are one device's, up to the order of the table gradient's sums."""
+  r = _result(_worker([], devices=2, script="row_negatives_worker.py"), timeout=300)
+  assert r["devices"] == 2
+  assert r["loss_mesh"] == pytest.approx(r["loss_one"], rel=1e-6)
+  assert len(r["max_diffs"]) == 3 and max(r["max_diffs"]) < 1e-5, r["max_diffs"]
 
 
 @pytest.mark.parametrize("where", ["local", "gs"])

@@ -109,7 +109,8 @@ def make_train_buckets(sequences: Sequence[np.ndarray], max_len: int,
                       prefix_rows)
 
 
-def epoch_plan(buckets: TrainBuckets, batch_size: int, seed: int, epoch: int) -> list[tuple[int, np.ndarray]]:
+def epoch_plan(buckets: TrainBuckets, batch_size: int, seed: int,
+               epoch: int) -> list[tuple[int, np.ndarray]]:
   """The batches of one epoch as (bucket index, row indices), in a shuffled order that
   depends only on (seed, epoch): a resumed run replays exactly the same epoch."""
   rng = np.random.default_rng([seed, epoch, 0x5EED])

@@ -13,11 +13,11 @@ return the mean loss over the positions that have a target.
                `negatives="row_pool"`: the same rule, one draw per row that all its
                positions share (row_negatives.py: each position's negatives have the same
                distribution, so the expected loss is the authors'; only the draws of one row's
-               positions are no longer independent). A negative equal to the target
-               `negatives="row_from_pool"`: the same rule per position, drawn from a
-               pool of `train.negatives_pool` items for the batch (pool_negatives.py: each
-               negative alone is distributed as under "row"; a batch's positions share
-               the pool). A negative equal to the target ("accidental hit") is masked out. Uniform sampling needs no logQ
+               positions are no longer independent); `negatives="row_from_pool"`: the
+               same rule per position, drawn from a pool of `train.negatives_pool` items
+               for the batch (pool_negatives.py: each negative alone is distributed as
+               under "row"; a batch's positions share the pool). A negative equal to the
+               target ("accidental hit") is masked out. Uniform sampling needs no logQ
                correction: it adds the same constant to every logit.
   * "bce":     binary cross-entropy with one uniformly drawn negative per position, never
                the target itself (SASRec's original objective).
@@ -53,16 +53,17 @@ def full_ce(h_BxLxD, targets_BxL, table_VxD):
 
 def sampled_softmax(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int,
                     negatives: str = "shared", rows_BxR=None, row_chunk: int = 32,
-                    pool_size: int = 2048):
+                    pool_size: int = 2048, mesh=None):
   """Softmax over [target, num_negatives uniform negatives] drawn by the rule `negatives`
   (one of NEGATIVES; the row rules take the rows' input items `rows_BxR`; "row" and
   "row_from_pool" compute `row_chunk` positions per loop step, 0 = all at once:
-  row_negatives.py, pool_negatives.py; "row_from_pool" draws from `pool_size` items)."""
+  row_negatives.py, pool_negatives.py; "row_from_pool" draws from `pool_size` items). The
+  `mesh` the batch is split over, if any, lets "row" walk each device's rows on that device."""
   if negatives not in NEGATIVES:
     raise ValueError(f"train.negatives={negatives!r} is not one of {NEGATIVES}")
   if negatives == "row":
     return row_negatives.sampled_softmax_row(h_BxLxD, targets_BxL, table_VxD, key,
-                                             num_negatives, rows_BxR, row_chunk)
+                                             num_negatives, rows_BxR, row_chunk, mesh)
   if negatives == "row_pool":
     return row_negatives.sampled_softmax_row_pool(h_BxLxD, targets_BxL, table_VxD, key,
                                                     num_negatives, rows_BxR)
@@ -95,14 +96,14 @@ def bce_one_negative(h_BxLxD, targets_BxL, table_VxD, key):
 
 def next_item_loss(name: str, h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int = 256,
                    negatives: str = "shared", rows_BxR=None, row_chunk: int = 32,
-                   pool_size: int = 2048):
+                   pool_size: int = 2048, mesh=None):
   """Dispatches to the loss called `name` (one of LOSSES); sampled softmax draws its
-  negatives by the rule `negatives` (see sampled_softmax)."""
+  negatives by the rule `negatives` (see sampled_softmax; `mesh`: the batch's devices)."""
   if name == "ce":
     return full_ce(h_BxLxD, targets_BxL, table_VxD)
   if name == "sampled":
     return sampled_softmax(h_BxLxD, targets_BxL, table_VxD, key, num_negatives, negatives,
-                           rows_BxR, row_chunk, pool_size)
+                           rows_BxR, row_chunk, pool_size, mesh)
   if name == "bce":
     return bce_one_negative(h_BxLxD, targets_BxL, table_VxD, key)
   raise ValueError(f"train.loss={name!r} is not one of {LOSSES}")

@@ -22,6 +22,9 @@ import math
 
 import jax
 import jax.numpy as jnp
+from jax.sharding import PartitionSpec as Spec
+
+from rsir_jax.parallel import DATA_AXIS
 
 
 def row_offsets(rows_BxR, num_items: int):
@@ -46,11 +49,15 @@ def allowed_item(offsets_R, u):
           ).astype(jnp.int32)
 
 
-def _draw(key, offsets_BxR, allowed_B, positions_C, length: int, num_negatives: int):
-  """(C, N) negatives of flat positions p = b * length + l, each from fold_in(key, p)."""
+def _draw(key, offsets_BxR, allowed_B, positions_C, length: int, num_negatives: int,
+          first=0):
+  """(C, N) negatives of flat positions p = b * length + l, each from fold_in(key, first + p):
+  `first` is the flat position of this block's row 0 in the whole batch (a device's rows under
+  a mesh), so that a position draws the same items however the batch is split."""
   def one(p):
     b = p // length
-    u_N = jax.random.randint(jax.random.fold_in(key, p), (num_negatives,), 1, allowed_B[b] + 1)
+    u_N = jax.random.randint(jax.random.fold_in(key, first + p), (num_negatives,), 1,
+                             allowed_B[b] + 1)
     return allowed_item(offsets_BxR[b], u_N)
   return jax.vmap(one)(positions_C)
 
@@ -89,7 +96,7 @@ def _chunks(targets_P, chunk: int):
   return (jnp.sum(targets_P > 0) + chunk - 1) // chunk
 
 
-def _packed_pass(h_PxD, table_VxD, targets_P, positions_P, key, offsets, length: int,
+def _packed_pass(h_PxD, table_VxD, targets_P, positions_P, key, offsets, first, length: int,
                  num_negatives: int, chunk: int, with_grads: bool):
   """The summed loss of packed positions and, `with_grads`, its gradients with respect to
   the hidden states (P, D) and the table, in one pass over the draws: each position's
@@ -117,27 +124,30 @@ def _packed_pass(h_PxD, table_VxD, targets_P, positions_P, key, offsets, length:
     return total, jax.lax.dynamic_update_slice(dh_PxD, dh_CxD, (at, 0)), dtable_VxD
 
   # One vectorised draw for every packed slot (a loop step's small ops cost more each).
-  negatives_PxN = _draw(key, offsets_BxR, allowed_B, positions_P, length, num_negatives)
+  negatives_PxN = _draw(key, offsets_BxR, allowed_B, positions_P, length, num_negatives,
+                        first)
   shape = lambda x: x if with_grads else jnp.zeros((), x.dtype)  # no gradient: no buffers
-  init = (jnp.zeros((), h_PxD.dtype), shape(jnp.zeros_like(h_PxD)),
+  # zeros_like keeps the type of h, per-device under shard_map (_sharded_total), as the loop
+  # carry must: the total becomes per-device with the first chunk.
+  init = (jnp.zeros_like(h_PxD, shape=()), shape(jnp.zeros_like(h_PxD)),
           shape(jnp.zeros_like(table_VxD)))
   return jax.lax.fori_loop(0, _chunks(targets_P, chunk), body, init)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(6, 7, 8))
-def _packed_loss(h_PxD, table_VxD, targets_P, positions_P, key, offsets, length, num_negatives,
-                 chunk):
+@functools.partial(jax.custom_vjp, nondiff_argnums=(7, 8, 9))
+def _packed_loss(h_PxD, table_VxD, targets_P, positions_P, key, offsets, first, length,
+                 num_negatives, chunk):
   """Summed loss of packed positions (see sampled_softmax_row)."""
-  return _packed_pass(h_PxD, table_VxD, targets_P, positions_P, key, offsets, length,
+  return _packed_pass(h_PxD, table_VxD, targets_P, positions_P, key, offsets, first, length,
                       num_negatives, chunk, with_grads=False)[0]
 
 
-def _packed_loss_fwd(h_PxD, table_VxD, targets_P, positions_P, key, offsets, length,
+def _packed_loss_fwd(h_PxD, table_VxD, targets_P, positions_P, key, offsets, first, length,
                      num_negatives, chunk):
   # The gradients are computed with the loss, while the gathered vectors are in cache: the
   # loss is a sum, so the backward pass only scales them by the incoming cotangent.
   total, dh_PxD, dtable_VxD = _packed_pass(h_PxD, table_VxD, targets_P, positions_P, key,
-                                           offsets, length, num_negatives, chunk,
+                                           offsets, first, length, num_negatives, chunk,
                                            with_grads=True)
   return total, (dh_PxD, dtable_VxD)
 
@@ -145,7 +155,7 @@ def _packed_loss_fwd(h_PxD, table_VxD, targets_P, positions_P, key, offsets, len
 def _packed_loss_bwd(length, num_negatives, chunk, residuals, g):
   del length, num_negatives, chunk
   dh_PxD, dtable_VxD = residuals
-  return g * dh_PxD, g * dtable_VxD, None, None, None, None
+  return g * dh_PxD, g * dtable_VxD, None, None, None, None, None
 
 
 _packed_loss.defvjp(_packed_loss_fwd, _packed_loss_bwd)
@@ -162,11 +172,50 @@ def pack_targets(targets_BxL, chunk: int):
   return positions_P, jnp.where(jnp.arange(padded) < count, targets_P[positions_P], 0)
 
 
+def _packed_total(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int, rows_BxR,
+                  chunk: int, first=0):
+  """The summed loss of the block's positions that have a target, `chunk` at a time; `first`
+  as in `_draw`."""
+  B, L, D = h_BxLxD.shape
+  num_items = table_VxD.shape[0] - 1
+  # Pack the positions that have a target to the front (in flat index order), pad to whole
+  # chunks; the loop visits only the chunks that hold a target.
+  positions_P, packed_targets_P = pack_targets(targets_BxL, chunk)
+  return _packed_loss(h_BxLxD.reshape(B * L, D)[positions_P], table_VxD, packed_targets_P,
+                      positions_P, key, row_offsets(rows_BxR, num_items), first, L,
+                      num_negatives, chunk)
+
+
+def _sharded_total(mesh, h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int, rows_BxR,
+                   chunk: int):
+  """`_packed_total` with every device walking its own rows (shard_map over the data axis),
+  summed over the devices. Under plain jit, XLA cannot split the loop over positions packed
+  from the whole batch, and every device ran the whole loop: a mesh of two CPU devices
+  trained at 0.95x one device (benchmarks/bench_cores.py). Each position keeps its draw
+  (`first` is the flat position of the device's first row), and the table's gradient is
+  summed over the devices."""
+  def per_device(h_bxLxD, targets_bxL, rows_bxR, table_VxD, key):
+    b, L = targets_bxL.shape
+    first = jax.lax.axis_index(DATA_AXIS) * (b * L)
+    # Per-device table: its gradient (one per device) is then summed over the devices by
+    # the transpose of this cast.
+    table_VxD = jax.lax.pcast(table_VxD, DATA_AXIS, to="varying")
+    total = _packed_total(h_bxLxD, targets_bxL, table_VxD, key, num_negatives, rows_bxR,
+                          chunk, first)
+    return jax.lax.psum(total, DATA_AXIS)
+
+  rows = Spec(DATA_AXIS)
+  return jax.shard_map(per_device, mesh=mesh, in_specs=(rows, rows, rows, Spec(), Spec()),
+                       out_specs=Spec())(h_BxLxD, targets_BxL, rows_BxR, table_VxD, key)
+
+
 def sampled_softmax_row(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int, rows_BxR,
-                        chunk: int = 32):
+                        chunk: int = 32, mesh=None):
   """Mean loss over the positions that have a target: softmax over [target, num_negatives
   items from outside the row's input `rows_BxR`], drawn as `position_negatives`. `chunk`
-  positions per loop step (see the module docstring); 0 computes every position at once."""
+  positions per loop step (see the module docstring); 0 computes every position at once.
+  With a `mesh` of several devices (parallel.py), each device walks its own rows' positions
+  (`_sharded_total`); the draws, the loss and its gradients are those of one device."""
   B, L, D = h_BxLxD.shape
   num_items = table_VxD.shape[0] - 1
   count = jnp.sum(targets_BxL > 0)
@@ -176,15 +225,12 @@ def sampled_softmax_row(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int
         h_BxLxD, targets_C=targets_BxL, negatives_CxN=negatives_BxLxN)
     loss_BxL = jax.vmap(loss_terms)(logit_BxLxK)[0]
     return jnp.sum(jnp.where(targets_BxL > 0, loss_BxL, 0.0)) / jnp.maximum(count, 1)
-  # Pack the positions that have a target to the front (in flat index order), pad to whole
-  # chunks; the loop visits only the chunks that hold a target.
-  P = B * L
-  positions_P, packed_targets_P = pack_targets(targets_BxL, chunk)
-  total = _packed_loss(h_BxLxD.reshape(P, D)[positions_P], table_VxD, packed_targets_P,
-                       positions_P, key, row_offsets(rows_BxR, num_items), L, num_negatives,
-                       chunk)
+  if mesh is not None and mesh.devices.size > 1:
+    total = _sharded_total(mesh, h_BxLxD, targets_BxL, table_VxD, key, num_negatives,
+                           rows_BxR, chunk)
+  else:
+    total = _packed_total(h_BxLxD, targets_BxL, table_VxD, key, num_negatives, rows_BxR, chunk)
   return total / jnp.maximum(count, 1)
-
 
 
 def pool_extra(num_negatives: int, row_items: int, num_items: int) -> int:

@@ -106,7 +106,7 @@ def make_train_step(model: Backbone, optimizer, loss: str, num_negatives: int = 
     mean = losses.next_item_loss(loss, h_BxLxD, targets_BxL, model.item_table(params),
                                  negatives_key, num_negatives, negatives,
                                  rows_BxR=batch.inputs_BxL,  # the whole row's input
-                                 row_chunk=row_chunk, pool_size=pool_size)
+                                 row_chunk=row_chunk, pool_size=pool_size, mesh=mesh)
     weight = jnp.where(norm > 0, jnp.sum(targets_BxL > 0) / jnp.maximum(norm, 1e-9), 1.0)
     objective = mean * weight
     if model.has_auxiliary_loss:  # e.g. CL4SRec's contrastive loss, on the rows' inputs
