@@ -88,13 +88,15 @@ def test_four_simulated_devices_on_busy_cores_finish(tmp_path):
 
 
 def test_row_negatives_split_over_devices_match_one_device():
-  """Per-row negatives under a mesh: each device walks its own rows' positions (a shard_map;
-  under plain jit every device ran the whole loop), and each position keeps its draw, so the
-  loss and both gradients are one device's, up to the order of the table gradient's sums."""
+  """Per-row negatives ("row", "row_from_pool") under a mesh: each device walks its own rows'
+  positions (a shard_map; under plain jit every device ran the whole loop), and each position
+  keeps its draw, so the loss and both gradients are one device's, up to the order of the
+  table gradient's sums."""
   r = _result(_worker([], devices=2, script="row_negatives_worker.py"), timeout=300)
   assert r["devices"] == 2
-  assert r["loss_mesh"] == pytest.approx(r["loss_one"], rel=1e-6)
-  assert len(r["max_diffs"]) == 3 and max(r["max_diffs"]) < 1e-5, r["max_diffs"]
+  for rule in ("row", "row_from_pool"):
+    assert r[rule]["loss_mesh"] == pytest.approx(r[rule]["loss_one"], rel=1e-6), rule
+    assert len(r[rule]["max_diffs"]) == 3 and max(r[rule]["max_diffs"]) < 1e-5, r[rule]
 
 
 @pytest.mark.parametrize("where", ["local", "gs"])

@@ -58,7 +58,8 @@ def sampled_softmax(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int,
   (one of NEGATIVES; the row rules take the rows' input items `rows_BxR`; "row" and
   "row_from_pool" compute `row_chunk` positions per loop step, 0 = all at once:
   row_negatives.py, pool_negatives.py; "row_from_pool" draws from `pool_size` items). The
-  `mesh` the batch is split over, if any, lets "row" walk each device's rows on that device."""
+  `mesh` the batch is split over, if any, lets "row" and "row_from_pool" walk each device's
+  rows on that device."""
   if negatives not in NEGATIVES:
     raise ValueError(f"train.negatives={negatives!r} is not one of {NEGATIVES}")
   if negatives == "row":
@@ -70,7 +71,7 @@ def sampled_softmax(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int,
   if negatives == "row_from_pool":
     return pool_negatives.sampled_softmax_from_pool(h_BxLxD, targets_BxL, table_VxD, key,
                                                     num_negatives, rows_BxR, pool_size,
-                                                    row_chunk)
+                                                    row_chunk, mesh)
   num_items = table_VxD.shape[0] - 1
   pos_BxL = jnp.sum(h_BxLxD * table_VxD[targets_BxL], axis=-1)
   negatives_N = jax.random.randint(key, (num_negatives,), 1, num_items + 1)

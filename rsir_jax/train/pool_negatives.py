@@ -29,7 +29,8 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from rsir_jax.train.row_negatives import loss_terms, pack_targets, pool_extra
+from rsir_jax.train.row_negatives import (loss_terms, pack_targets, pool_extra,
+                                          split_over_devices)
 
 _POOL_STREAM = 2**31 - 1  # the pool's fold_in index: no position has it
 
@@ -48,16 +49,19 @@ def pool_in_rows(pool_M, rows_BxR, num_items: int):
   return jnp.take(member_BxV.at[:, 0].set(False), pool_M, axis=1)  # padding is in no row
 
 
-def draw_slots(key, in_row_BxM, positions_C, length: int, num_negatives: int, extra: int):
-  """Per flat position p = b * length + l, from fold_in(key, p): K = N + extra draws of pool
-  entries (C, K), and which of them are its negatives (C, K): the first N whose item is not in
-  row b. Filtering i.i.d. uniform entries by "allowed" leaves i.i.d. uniform allowed entries;
-  a position with fewer than N allowed draws among K (six standard deviations away, with
-  `extra` from pool_extra) keeps those it has."""
+def draw_slots(key, in_row_BxM, positions_C, length: int, num_negatives: int, extra: int,
+               first=0):
+  """Per flat position p = b * length + l, from fold_in(key, first + p) (`first`: the flat
+  position of the block's row 0 in the whole batch, a device's rows under a mesh): K = N +
+  extra draws of pool entries (C, K), and which of them are its negatives (C, K): the first N
+  whose item is not in row b. Filtering i.i.d. uniform entries by "allowed" leaves i.i.d.
+  uniform allowed entries; a position with fewer than N allowed draws among K (six standard
+  deviations away, with `extra` from pool_extra) keeps those it has."""
   M = in_row_BxM.shape[1]
 
   def one(p):
-    slot_K = jax.random.randint(jax.random.fold_in(key, p), (num_negatives + extra,), 0, M)
+    slot_K = jax.random.randint(jax.random.fold_in(key, first + p), (num_negatives + extra,),
+                                0, M)
     allowed_K = ~in_row_BxM[p // length, slot_K]
     return slot_K, allowed_K & (jnp.cumsum(allowed_K) <= num_negatives)
 
@@ -106,8 +110,10 @@ def _packed_pass(h_PxD, table_VxD, pool_M, targets_P, slot_PxK, use_PxK, chunk: 
             dpool_MxD + dscore_CxM.T @ h_CxD, dtarget_PxD)
 
   shape = lambda x: x if with_grads else jnp.zeros((), x.dtype)  # no gradient: no buffers
-  init = (jnp.zeros((), h_PxD.dtype), shape(jnp.zeros_like(h_PxD)),
-          shape(jnp.zeros((M, D), h_PxD.dtype)), shape(jnp.zeros_like(h_PxD)))
+  # zeros_like keeps the type of h, per-device under shard_map (split_over_devices), as the
+  # loop carry must.
+  init = (jnp.zeros_like(h_PxD, shape=()), shape(jnp.zeros_like(h_PxD)),
+          shape(jnp.zeros_like(h_PxD, shape=(M, D))), shape(jnp.zeros_like(h_PxD)))
   steps = (jnp.sum(targets_P > 0) + chunk - 1) // chunk  # packed: targets come first
   total, dh_PxD, dpool_MxD, dtarget_PxD = jax.lax.fori_loop(0, steps, body, init)
   if not with_grads:
@@ -138,19 +144,40 @@ def _packed_loss_bwd(chunk, residuals, g):
 _packed_loss.defvjp(_packed_loss_fwd, _packed_loss_bwd)
 
 
-def sampled_softmax_from_pool(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int,
-                              rows_BxR, pool_size: int = 2048, chunk: int = 128):
-  """Mean loss over the positions that have a target: softmax over [target, num_negatives
-  pool entries outside the row's input `rows_BxR`], drawn as the module docstring says.
-  `chunk` positions per loop step; 0 scores every position at once."""
+def _packed_total(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int, rows_BxR,
+                  pool_size: int, chunk: int, first=0):
+  """The summed loss of the block's positions that have a target, `chunk` at a time; `first`
+  as in `draw_slots` (the pool is the batch's: the same on every device)."""
   B, L, D = h_BxLxD.shape
   num_items = table_VxD.shape[0] - 1
-  count = jnp.sum(targets_BxL > 0)
   pool_M = draw_pool(key, num_items, pool_size)
   in_row_BxM = pool_in_rows(pool_M, rows_BxR, num_items)
   extra = pool_extra(num_negatives, rows_BxR.shape[1], num_items)
-  P = B * L
+  # Pack the positions that have a target to the front (flat index order), pad to whole
+  # chunks; the loop visits only the chunks that hold a target.
+  positions_P, packed_targets_P = pack_targets(targets_BxL, chunk)
+  slot_PxK, taken_PxK = draw_slots(key, in_row_BxM, positions_P, L, num_negatives, extra,
+                                   first)
+  use_PxK = taken_PxK & (pool_M[slot_PxK] != packed_targets_P[:, None])
+  return _packed_loss(h_BxLxD.reshape(B * L, D)[positions_P], table_VxD, pool_M,
+                      packed_targets_P, slot_PxK, use_PxK, chunk)
+
+
+def sampled_softmax_from_pool(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int,
+                              rows_BxR, pool_size: int = 2048, chunk: int = 128, mesh=None):
+  """Mean loss over the positions that have a target: softmax over [target, num_negatives
+  pool entries outside the row's input `rows_BxR`], drawn as the module docstring says.
+  `chunk` positions per loop step; 0 scores every position at once. With a `mesh` of several
+  devices, each device walks its own rows' positions (row_negatives.split_over_devices): the
+  draws, the loss and its gradients are those of one device."""
+  B, L, D = h_BxLxD.shape
+  num_items = table_VxD.shape[0] - 1
+  count = jnp.sum(targets_BxL > 0)
   if chunk <= 0:
+    pool_M = draw_pool(key, num_items, pool_size)
+    in_row_BxM = pool_in_rows(pool_M, rows_BxR, num_items)
+    extra = pool_extra(num_negatives, rows_BxR.shape[1], num_items)
+    P = B * L
     slot_PxK, taken_PxK = draw_slots(key, in_row_BxM, jnp.arange(P), L, num_negatives, extra)
     targets_P = targets_BxL.reshape(P)
     use_PxK = taken_PxK & (pool_M[slot_PxK] != targets_P[:, None])
@@ -158,11 +185,11 @@ def sampled_softmax_from_pool(h_BxLxD, targets_BxL, table_VxD, key, num_negative
                             slot_PxK, use_PxK)
     loss_P = loss_terms(logit_PxK1)[0]
     return jnp.sum(jnp.where(targets_P > 0, loss_P, 0.0)) / jnp.maximum(count, 1)
-  # Pack the positions that have a target to the front (flat index order), pad to whole
-  # chunks; the loop visits only the chunks that hold a target.
-  positions_P, packed_targets_P = pack_targets(targets_BxL, chunk)
-  slot_PxK, taken_PxK = draw_slots(key, in_row_BxM, positions_P, L, num_negatives, extra)
-  use_PxK = taken_PxK & (pool_M[slot_PxK] != packed_targets_P[:, None])
-  total = _packed_loss(h_BxLxD.reshape(P, D)[positions_P], table_VxD, pool_M,
-                       packed_targets_P, slot_PxK, use_PxK, chunk)
+  block_total = lambda h, targets, table, key, rows, first=0: _packed_total(
+      h, targets, table, key, num_negatives, rows, pool_size, chunk, first)
+  if mesh is not None and mesh.devices.size > 1:
+    total = split_over_devices(mesh, block_total, h_BxLxD, targets_BxL, table_VxD, key,
+                               rows_BxR)
+  else:
+    total = block_total(h_BxLxD, targets_BxL, table_VxD, key, rows_BxR)
   return total / jnp.maximum(count, 1)

@@ -127,7 +127,7 @@ def _packed_pass(h_PxD, table_VxD, targets_P, positions_P, key, offsets, first, 
   negatives_PxN = _draw(key, offsets_BxR, allowed_B, positions_P, length, num_negatives,
                         first)
   shape = lambda x: x if with_grads else jnp.zeros((), x.dtype)  # no gradient: no buffers
-  # zeros_like keeps the type of h, per-device under shard_map (_sharded_total), as the loop
+  # zeros_like keeps the type of h, per-device under shard_map (split_over_devices), as the loop
   # carry must: the total becomes per-device with the first chunk.
   init = (jnp.zeros_like(h_PxD, shape=()), shape(jnp.zeros_like(h_PxD)),
           shape(jnp.zeros_like(table_VxD)))
@@ -186,23 +186,22 @@ def _packed_total(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int, rows
                       num_negatives, chunk)
 
 
-def _sharded_total(mesh, h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int, rows_BxR,
-                   chunk: int):
-  """`_packed_total` with every device walking its own rows (shard_map over the data axis),
-  summed over the devices. Under plain jit, XLA cannot split the loop over positions packed
-  from the whole batch, and every device ran the whole loop: a mesh of two CPU devices
-  trained at 0.95x one device (benchmarks/bench_cores.py). Each position keeps its draw
-  (`first` is the flat position of the device's first row), and the table's gradient is
-  summed over the devices."""
+def split_over_devices(mesh, block_total, h_BxLxD, targets_BxL, table_VxD, key, rows_BxR):
+  """`block_total(h, targets, table, key, rows, first)`, a block of rows' summed loss, with
+  every device of `mesh` computing it for its own rows (shard_map over the data axis), summed
+  over the devices. Under plain jit, XLA cannot split a loop over positions packed from the
+  whole batch, and every device ran the whole loop: a mesh of two CPU devices trained at
+  0.95x one device (benchmarks/bench_cores.py). `first` is the flat position (b * L + l) of
+  the device's first row, so that a position keeps its draw however the batch is split; the
+  table's gradient is summed over the devices."""
   def per_device(h_bxLxD, targets_bxL, rows_bxR, table_VxD, key):
     b, L = targets_bxL.shape
     first = jax.lax.axis_index(DATA_AXIS) * (b * L)
     # Per-device table: its gradient (one per device) is then summed over the devices by
     # the transpose of this cast.
     table_VxD = jax.lax.pcast(table_VxD, DATA_AXIS, to="varying")
-    total = _packed_total(h_bxLxD, targets_bxL, table_VxD, key, num_negatives, rows_bxR,
-                          chunk, first)
-    return jax.lax.psum(total, DATA_AXIS)
+    return jax.lax.psum(block_total(h_bxLxD, targets_bxL, table_VxD, key, rows_bxR, first),
+                        DATA_AXIS)
 
   rows = Spec(DATA_AXIS)
   return jax.shard_map(per_device, mesh=mesh, in_specs=(rows, rows, rows, Spec(), Spec()),
@@ -215,7 +214,7 @@ def sampled_softmax_row(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int
   items from outside the row's input `rows_BxR`], drawn as `position_negatives`. `chunk`
   positions per loop step (see the module docstring); 0 computes every position at once.
   With a `mesh` of several devices (parallel.py), each device walks its own rows' positions
-  (`_sharded_total`); the draws, the loss and its gradients are those of one device."""
+  (`split_over_devices`); the draws, the loss and its gradients are those of one device."""
   B, L, D = h_BxLxD.shape
   num_items = table_VxD.shape[0] - 1
   count = jnp.sum(targets_BxL > 0)
@@ -225,11 +224,13 @@ def sampled_softmax_row(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int
         h_BxLxD, targets_C=targets_BxL, negatives_CxN=negatives_BxLxN)
     loss_BxL = jax.vmap(loss_terms)(logit_BxLxK)[0]
     return jnp.sum(jnp.where(targets_BxL > 0, loss_BxL, 0.0)) / jnp.maximum(count, 1)
+  block_total = lambda h, targets, table, key, rows, first=0: _packed_total(
+      h, targets, table, key, num_negatives, rows, chunk, first)
   if mesh is not None and mesh.devices.size > 1:
-    total = _sharded_total(mesh, h_BxLxD, targets_BxL, table_VxD, key, num_negatives,
-                           rows_BxR, chunk)
+    total = split_over_devices(mesh, block_total, h_BxLxD, targets_BxL, table_VxD, key,
+                               rows_BxR)
   else:
-    total = _packed_total(h_BxLxD, targets_BxL, table_VxD, key, num_negatives, rows_BxR, chunk)
+    total = block_total(h_BxLxD, targets_BxL, table_VxD, key, rows_BxR)
   return total / jnp.maximum(count, 1)
 
 
