@@ -1,7 +1,7 @@
 """The per-row negatives' loss and gradients ("row" and "row_from_pool") on one device and
 with the batch split over a mesh of all devices (`mesh=...`, which walks each device's rows
-in a shard_map), printed as JSON per rule. Started by test_parallel.py in a fresh process, since the
-number of simulated CPU devices is fixed when JAX starts:
+in a shard_map), printed as JSON per rule. Started by test_parallel.py in a fresh process,
+since the number of simulated CPU devices is fixed when JAX starts:
 
   XLA_FLAGS=--xla_force_host_platform_device_count=2 python tests/row_negatives_worker.py
 """
