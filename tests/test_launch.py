@@ -1,13 +1,16 @@
 """The command line: a mistake the user can fix prints one line (no traceback) and exits 2;
 Ctrl-C says how to resume; compiled programs go to the persistent cache folder."""
 
+import gc
 import os
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
+from rsir_jax.tools import cli
 from tests import tiny
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,6 +54,27 @@ def test_a_binary_data_file_is_quoted_short_and_escaped(tmp_path):
   line = err.strip().splitlines()[-1]
   assert line.startswith(f"error: {data}:1: token '") and "\\x00" in line
   assert len(line) < 250 and "Traceback" not in err
+
+
+def test_a_ctrl_c_dropped_in_a_gc_callback_is_raised_again():
+  """Python drops a KeyboardInterrupt raised inside a garbage-collector callback (where a
+  Ctrl-C lands if it arrives during one, as with JAX's): within
+  dropped_interrupts_raised_again it reaches the code after the collection."""
+  def callback(phase, info):
+    del info
+    if phase == "start":
+      raise KeyboardInterrupt  # what the default SIGINT handler does in this frame
+  if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+    pytest.skip("SIGINT is not Python's default handler in this process")
+  gc.callbacks.append(callback)
+  try:
+    with cli.dropped_interrupts_raised_again(), pytest.raises(KeyboardInterrupt):
+      gc.collect()
+      deadline = time.monotonic() + 10
+      while time.monotonic() < deadline:  # the signal sent again is raised in this loop
+        pass
+  finally:
+    gc.callbacks.remove(callback)
 
 
 def test_ctrl_c_says_how_to_resume_and_compiled_steps_are_kept(tmp_path):

@@ -4,8 +4,12 @@ into a hint that rerunning resumes. Anything else is a bug and keeps its traceba
 
 from __future__ import annotations
 
+import _thread
+import contextlib
 import os
+import signal
 import sys
+import threading
 
 import jax
 import ml_collections
@@ -89,6 +93,34 @@ def use_compile_cache(folder: str) -> None:
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.1)
 
 
+@contextlib.contextmanager
+def dropped_interrupts_raised_again():
+  """Within it, a Ctrl-C that Python drops is raised again. Python raises KeyboardInterrupt in
+  whatever code runs when SIGINT arrives; inside a garbage-collector callback (JAX registers
+  one) or a __del__, the exception is printed as "Exception ignored in ..." and dropped, and
+  the run went on as if no key had been pressed (seen in CI: a run trained on for 2 minutes
+  after its Ctrl-C). Such a dropped exception reaches sys.unraisablehook: there the signal is
+  marked as arrived again, from a timer thread, to be raised in the main thread's Python code
+  after the hook (only the main thread handles signals, so only it can have dropped one; marked
+  from the hook itself, it is raised at once, inside the hook, and dropped again)."""
+  previous = sys.unraisablehook
+
+  def hook(unraisable):
+    if unraisable.exc_type is None or not issubclass(unraisable.exc_type, KeyboardInterrupt):
+      previous(unraisable)
+      return
+    # A moment later: marked at once, it is raised while this hook waits for the thread.
+    timer = threading.Timer(0.05, _thread.interrupt_main, args=(signal.SIGINT,))
+    timer.daemon = True
+    timer.start()
+
+  sys.unraisablehook = hook
+  try:
+    yield
+  finally:
+    sys.unraisablehook = previous
+
+
 def main(config, config_arg: str, workdir: str | None, spec: str = "",
          compile_cache: str = "", only: str = "") -> int:
   """`run` with the command line's error handling; returns the process's exit code.
@@ -97,7 +129,8 @@ def main(config, config_arg: str, workdir: str | None, spec: str = "",
   try:
     use_compile_cache(compile_cache)
     # Quoted for the shell, so a recorded --sweep_only='a=1;b=2' can be pasted back as it is.
-    run(config, config_arg, workdir, spec, command=provenance.command(), only=only)
+    with dropped_interrupts_raised_again():
+      run(config, config_arg, workdir, spec, command=provenance.command(), only=only)
   except UserError as e:
     fail(str(e))
   except KeyboardInterrupt:
