@@ -144,15 +144,20 @@ def _packed_loss_bwd(chunk, residuals, g):
 _packed_loss.defvjp(_packed_loss_fwd, _packed_loss_bwd)
 
 
+def _pool(key, rows_BxR, num_items: int, pool_size: int, num_negatives: int):
+  """The batch's pool (M,), whether each entry is in each row (B, M), and the extra draws."""
+  pool_M = draw_pool(key, num_items, pool_size)
+  return (pool_M, pool_in_rows(pool_M, rows_BxR, num_items),
+          pool_extra(num_negatives, rows_BxR.shape[1], num_items))
+
+
 def _packed_total(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int, rows_BxR,
                   pool_size: int, chunk: int, first=0):
   """The summed loss of the block's positions that have a target, `chunk` at a time; `first`
   as in `draw_slots` (the pool is the batch's: the same on every device)."""
   B, L, D = h_BxLxD.shape
-  num_items = table_VxD.shape[0] - 1
-  pool_M = draw_pool(key, num_items, pool_size)
-  in_row_BxM = pool_in_rows(pool_M, rows_BxR, num_items)
-  extra = pool_extra(num_negatives, rows_BxR.shape[1], num_items)
+  pool_M, in_row_BxM, extra = _pool(key, rows_BxR, table_VxD.shape[0] - 1, pool_size,
+                                    num_negatives)
   # Pack the positions that have a target to the front (flat index order), pad to whole
   # chunks; the loop visits only the chunks that hold a target.
   positions_P, packed_targets_P = pack_targets(targets_BxL, chunk)
@@ -174,9 +179,7 @@ def sampled_softmax_from_pool(h_BxLxD, targets_BxL, table_VxD, key, num_negative
   num_items = table_VxD.shape[0] - 1
   count = jnp.sum(targets_BxL > 0)
   if chunk <= 0:
-    pool_M = draw_pool(key, num_items, pool_size)
-    in_row_BxM = pool_in_rows(pool_M, rows_BxR, num_items)
-    extra = pool_extra(num_negatives, rows_BxR.shape[1], num_items)
+    pool_M, in_row_BxM, extra = _pool(key, rows_BxR, num_items, pool_size, num_negatives)
     P = B * L
     slot_PxK, taken_PxK = draw_slots(key, in_row_BxM, jnp.arange(P), L, num_negatives, extra)
     targets_P = targets_BxL.reshape(P)
@@ -185,11 +188,7 @@ def sampled_softmax_from_pool(h_BxLxD, targets_BxL, table_VxD, key, num_negative
                             slot_PxK, use_PxK)
     loss_P = loss_terms(logit_PxK1)[0]
     return jnp.sum(jnp.where(targets_P > 0, loss_P, 0.0)) / jnp.maximum(count, 1)
-  block_total = lambda h, targets, table, key, rows, first=0: _packed_total(
+  block_total = lambda h, targets, table, key, rows, first: _packed_total(
       h, targets, table, key, num_negatives, rows, pool_size, chunk, first)
-  if mesh is not None and mesh.devices.size > 1:
-    total = split_over_devices(mesh, block_total, h_BxLxD, targets_BxL, table_VxD, key,
-                               rows_BxR)
-  else:
-    total = block_total(h_BxLxD, targets_BxL, table_VxD, key, rows_BxR)
+  total = split_over_devices(mesh, block_total, h_BxLxD, targets_BxL, table_VxD, key, rows_BxR)
   return total / jnp.maximum(count, 1)

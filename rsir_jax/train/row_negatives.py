@@ -193,7 +193,11 @@ def split_over_devices(mesh, block_total, h_BxLxD, targets_BxL, table_VxD, key, 
   whole batch, and every device ran the whole loop: a mesh of two CPU devices trained at
   0.95x one device (benchmarks/bench_cores.py). `first` is the flat position (b * L + l) of
   the device's first row, so that a position keeps its draw however the batch is split; the
-  table's gradient is summed over the devices."""
+  table's gradient is summed over the devices. Without a mesh of several devices, the whole
+  batch is one block (first = 0)."""
+  if mesh is None or mesh.devices.size <= 1:
+    return block_total(h_BxLxD, targets_BxL, table_VxD, key, rows_BxR, 0)
+
   def per_device(h_bxLxD, targets_bxL, rows_bxR, table_VxD, key):
     b, L = targets_bxL.shape
     first = jax.lax.axis_index(DATA_AXIS) * (b * L)
@@ -224,13 +228,9 @@ def sampled_softmax_row(h_BxLxD, targets_BxL, table_VxD, key, num_negatives: int
         h_BxLxD, targets_C=targets_BxL, negatives_CxN=negatives_BxLxN)
     loss_BxL = jax.vmap(loss_terms)(logit_BxLxK)[0]
     return jnp.sum(jnp.where(targets_BxL > 0, loss_BxL, 0.0)) / jnp.maximum(count, 1)
-  block_total = lambda h, targets, table, key, rows, first=0: _packed_total(
+  block_total = lambda h, targets, table, key, rows, first: _packed_total(
       h, targets, table, key, num_negatives, rows, chunk, first)
-  if mesh is not None and mesh.devices.size > 1:
-    total = split_over_devices(mesh, block_total, h_BxLxD, targets_BxL, table_VxD, key,
-                               rows_BxR)
-  else:
-    total = block_total(h_BxLxD, targets_BxL, table_VxD, key, rows_BxR)
+  total = split_over_devices(mesh, block_total, h_BxLxD, targets_BxL, table_VxD, key, rows_BxR)
   return total / jnp.maximum(count, 1)
 
 
