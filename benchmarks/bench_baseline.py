@@ -36,7 +36,8 @@ _LOSS = flags.DEFINE_string("loss", "ce", "Loss (ce, sampled, bce).")
 _NEGATIVES = flags.DEFINE_list("negatives", ["shared"],
                                "Sampled softmax's negatives, each timed (shared, row).")
 _CHUNKS = flags.DEFINE_list("negatives_chunk", ["-1"],
-                            "train.negatives_chunk values timed for row and row_from_pool negatives.")
+                            "train.negatives_chunk values timed for row and row_from_pool "
+                            "negatives.")
 _POOLS = flags.DEFINE_list("negatives_pool", ["2048"],
                            "train.negatives_pool values timed for row_from_pool negatives.")
 _STEPS = flags.DEFINE_integer("steps_per_call", 1, "train.steps_per_call.")
@@ -105,7 +106,8 @@ def main(argv):
       r = {"dataset": _DATASET.value, "loss": _LOSS.value, "negatives": negatives,
            "negatives_chunk": chunk if negatives in chunked else None,
            "negatives_pool": pool if negatives == "row_from_pool" else None,
-           "steps_per_call": _STEPS.value, "batching": name, **train, **_time_eval(config, split, model, params, lengths)}
+           "steps_per_call": _STEPS.value, "batching": name, **train,
+           **_time_eval(config, split, model, params, lengths)}
       rows.append(r)
       print(f"{name:9} {label} negatives, batch={batch_size} buckets={r['buckets']} "
             f"padding={r['padding_share']:.0%} first epoch (compile) "

@@ -85,7 +85,8 @@ def _time_setting(config, data, k: int, steps: int) -> dict:
                                 ).compile().cost_analysis()
   cost = cost[0] if isinstance(cost, (list, tuple)) else cost
   return {"steps_per_call": k, "steps_per_s": steps / seconds,
-          "step_flops": float(cost.get("flops", 0.0)), "batch_shape": list(gather(0).inputs_BxL.shape)}
+          "step_flops": float(cost.get("flops", 0.0)),
+          "batch_shape": list(gather(0).inputs_BxL.shape)}
 
 
 def main(argv):

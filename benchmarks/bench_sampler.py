@@ -34,8 +34,10 @@ _WORKDIR = flags.DEFINE_string("workdir", None, "A finished baseline run, or an 
 _M = flags.DEFINE_integer("m", 5, "Trajectories per source.")
 _TAU = flags.DEFINE_integer("tau", 5, "Rank threshold.")
 _P = flags.DEFINE_float("p", 0.5, "Exploitation probability.")
-_SAMPLE = flags.DEFINE_integer("sample_sources", 1024, "Sources for the cached/uncached comparison.")
-_CHUNK = flags.DEFINE_integer("chunk_size", 0, "Trajectories per call (0: the run's rsir.chunk_size).")
+_SAMPLE = flags.DEFINE_integer("sample_sources", 1024,
+                               "Sources for the cached/uncached comparison.")
+_CHUNK = flags.DEFINE_integer("chunk_size", 0,
+                              "Trajectories per call (0: the run's rsir.chunk_size).")
 _SLOTS = flags.DEFINE_list("slots", ["32", "256", "1024"],
                            "Slot settings compared on the sample (against all at once).")
 _FULL_SLOTS = flags.DEFINE_integer("full_round_slots", None, "Slots for the full round "

@@ -18,7 +18,8 @@ below it (0.0726 +- 0.0026 / 0.0418 +- 0.0016; paired by seed -0.0018, -0.0073, 
 recall at seeds 2023, 0, 1: a pool of 268 items for the whole batch pushes down nearly the
 same items on every row). row_from_pool with a pool of 1,024 (x1.40
 the shared epoch, interleaved): 0.0771 +- 0.0004 / 0.0455 +- 0.0001, from
-  python launch.py --config=configs/negatives_rule_beauty.py --workdir=runs/negatives_rule_pool1024 \
+  python launch.py --config=configs/negatives_rule_beauty.py \
+      --workdir=runs/negatives_rule_pool1024 \
       --sweep='train.negatives=row_from_pool;train.negatives_pool=1024;seed=2023,0,1' Measured cost
 (benchmarks/bench_baseline.py --loss=sampled --negatives=shared,row,row_pool,row_from_pool
 --fixed_padding=False): row x1.8-2.4, row_pool x1.0-1.5, row_from_pool x1.2-2.25 the epoch of

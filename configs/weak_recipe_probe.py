@@ -6,7 +6,8 @@ default of DR4SR's SASRec code from which the authors' training derives, in plac
 sampled softmax with 256 negatives. Seed 2023 (the paper's), on Beauty and on Sports.
 
   python launch.py --config=configs/weak_recipe_probe.py --sweep=config   # 2 trainings
-  python launch.py --config=configs/weak_recipe_probe.py --sweep=config --sweep_only=data.name=beauty
+  python launch.py --config=configs/weak_recipe_probe.py --sweep=config \
+      --sweep_only=data.name=beauty
   python launch.py --config=configs/weak_recipe_probe.py:smoke             # a minute
 
 What it tests: if the paper's Beauty row came from such a recipe, Beauty's base here lands

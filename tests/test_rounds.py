@@ -321,7 +321,8 @@ def test_reseeded_rounds_train_from_their_own_keys(tiny_data):
   paired = tiny.resolve(tiny.tiny_rsir_config(), tiny_data)
   reseeded = tiny.resolve(tiny.tiny_rsir_config(reseed_rounds=True), tiny_data)
   data = lambda key: np.asarray(jax.random.key_data(key))
-  assert setup_lib.round_setup(paired, 1) is paired and setup_lib.round_setup(reseeded, 0) is reseeded
+  assert (setup_lib.round_setup(paired, 1) is paired
+          and setup_lib.round_setup(reseeded, 0) is reseeded)
   one, two = setup_lib.round_setup(reseeded, 1), setup_lib.round_setup(reseeded, 2)
   for name in ("init", "train"):
     keys = [data(getattr(s.keys, name)) for s in (reseeded, one, two)]

@@ -43,7 +43,8 @@ def _generate(params, sampling, sources=None, key=1, slots=0):
 
 @pytest.mark.parametrize("sampling", [
     sampler.SamplerConfig(max_len=L, tau=5, p_exploit=0.5),
-    sampler.SamplerConfig(max_len=L, tau=20, p_exploit=0.5, choice="sample", temperature=0.7, top_k=8),
+    sampler.SamplerConfig(max_len=L, tau=20, p_exploit=0.5, choice="sample", temperature=0.7,
+                          top_k=8),
     sampler.SamplerConfig(max_len=L, tau=3, p_exploit=0.0, start="prefix", drop_failed=False),
     sampler.SamplerConfig(max_len=L, p_exploit=0.5, fidelity=False),
 ])
@@ -65,7 +66,8 @@ def test_invariants(params, sampling):
 
 @pytest.mark.parametrize("slots", [1, 5])
 def test_refilling_fewer_slots_gives_the_same_trajectories(params, slots):
-  sampling = sampler.SamplerConfig(max_len=L, tau=20, p_exploit=0.5, choice="sample", start="prefix")
+  sampling = sampler.SamplerConfig(max_len=L, tau=20, p_exploit=0.5, choice="sample",
+                                   start="prefix")
   all_at_once = _generate(params, sampling)
   assert len(set(all_at_once[1].tolist())) > 1  # lengths differ: slots really get refilled
   refilled = _generate(params, sampling, slots=slots)
@@ -81,7 +83,8 @@ def test_full_exploitation_draws_only_source_items(params):
 
 
 def test_without_fidelity_every_source_is_used_up_or_the_length_reached(params):
-  items, lengths, reasons = _generate(params, sampler.SamplerConfig(max_len=L, p_exploit=1.0, fidelity=False))
+  items, lengths, reasons = _generate(params, sampler.SamplerConfig(max_len=L, p_exploit=1.0,
+                                                                    fidelity=False))
   src_len = np.asarray((_sources() > 0).sum(1))
   np.testing.assert_array_equal(lengths, np.minimum(src_len, L))
 
@@ -132,7 +135,8 @@ def test_scorer_agrees_with_bruteforce_ranks(params, tau, drop):
   for i, src in enumerate(sources):
     real = src[src > 0]
     n = rng.integers(2, L + 1)
-    pool = np.concatenate([real, rng.choice(np.setdiff1d(np.arange(1, V + 1), real), 10, replace=False)])
+    pool = np.concatenate([real, rng.choice(np.setdiff1d(np.arange(1, V + 1), real), 10,
+                                            replace=False)])
     candidates[i, :n] = rng.choice(pool, size=min(n, len(pool)), replace=False)[:n]
   sampling = sampler.SamplerConfig(max_len=L, tau=tau, drop_failed=drop)
   passed, accepted = sampler.score_sequences(params, jnp.asarray(sources), jnp.asarray(candidates),
@@ -158,7 +162,8 @@ def test_generated_trajectories_are_fully_accepted_by_the_scorer(params):
   sampling = sampler.SamplerConfig(max_len=L, tau=5, p_exploit=0.5)
   sources = _sources()
   items, lengths, _ = _generate(params, sampling, sources)
-  _, accepted = sampler.score_sequences(params, sources, jnp.asarray(items), model=MODEL, sampling=sampling)
+  _, accepted = sampler.score_sequences(params, sources, jnp.asarray(items), model=MODEL,
+                                        sampling=sampling)
   np.testing.assert_array_equal(np.asarray(accepted), lengths)
 
 
@@ -182,13 +187,15 @@ def test_a_round_does_not_depend_on_chunk_size_or_slots(params):
   sampling = sampler.SamplerConfig(max_len=L, tau=10, p_exploit=0.5, choice="sample")
   rows = [r[r > 0] for r in np.asarray(_sources())]
   key = jax.random.key(3)
-  one_call = rollouts.generate_round(params, MODEL, sampling, rows, 3, key, chunk_size=len(rows) * 3)
+  one_call = rollouts.generate_round(params, MODEL, sampling, rows, 3, key,
+                                     chunk_size=len(rows) * 3)
   for chunk_size, slots in ((16, 0), (16, 4), (7, 3)):
     cut = rollouts.generate_round(params, MODEL, sampling, rows, 3, key, chunk_size, slots=slots)
     assert all(np.array_equal(a, b) for a, b in zip(one_call[:4], cut[:4])), (chunk_size, slots)
 
 
-@pytest.mark.parametrize("drop_failed, start", [(True, "first"), (False, "first"), (True, "prefix")])
+@pytest.mark.parametrize("drop_failed, start",
+                         [(True, "first"), (False, "first"), (True, "prefix")])
 def test_each_generated_item_follows_a_passed_check(params, drop_failed, start):
   """checks_passed counts the judged checks that let a generated item in; forced items are
   never judged. With drop_failed, a failed check also takes back the item before it."""

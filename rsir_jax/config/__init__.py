@@ -41,5 +41,6 @@ __all__ = ["AUGMENT_BACKBONES", "AUGMENT_GENERATORS", "AUGMENT_MATCH_BY", "BEYON
            "BEYOND_VARIANTS", "PAPER_MAX_ROWS_FACTOR", "PAPER_PRESETS", "PAPER_TABLE2",
            "PAPER_TAU",
            "apply_preset", "augment_baselines", "augment_baselines_sweep", "authors_protocol",
-           "beyond_rsir", "beyond_rsir_sweep", "get_base_config", "paper_rsir", "paper_setup", "parse_arg",
+           "beyond_rsir", "beyond_rsir_sweep", "get_base_config", "paper_rsir", "paper_setup",
+           "parse_arg",
            "paper_sweep", "paper_table2", "recbole_setup", "strong_baseline"]

@@ -112,7 +112,8 @@ class BucketLock:
                                         name="workdir-lock-heartbeat")
         self._thread.start()
         return None
-    return self._state(_claims(self.folder)[-1])[0] or "another process (the lock kept changing hands)"
+    return (self._state(_claims(self.folder)[-1])[0]
+            or "another process (the lock kept changing hands)")
 
   def _beat(self) -> None:
     storage.write_bytes(self._path(self.claim, "alive"),

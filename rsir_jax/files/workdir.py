@@ -25,7 +25,8 @@ from rsir_jax.files.writer import read_json
 # Fields that change how a run is executed but not what it computes: they may differ when a
 # run is resumed.
 EXECUTION_ONLY = ("train.stop_after_steps", "train.log_every_steps",
-                  "train.checkpoint_every_steps", "train.negatives_chunk", "train.steps_per_call", "rsir.chunk_size", "rsir.slots",
+                  "train.checkpoint_every_steps", "train.negatives_chunk", "train.steps_per_call",
+                  "rsir.chunk_size", "rsir.slots",
                   "eval.test_each_epoch", "eval.also_unmasked")
 # Fields added after runs were hashed into default workdirs, with the value those runs
 # computed with: at that value a field is left out of the hash and the comparison, so that

@@ -73,7 +73,8 @@ class _Block(nn.Module):
   def __call__(self, h_BxLxD, train: bool, drop_scale=None):
     B, L, D = h_BxLxD.shape
     q_BxLxHxK, k_BxLxHxK, v_BxLxHxK = self._split_heads(h_BxLxD)
-    logits_BxHxLxL = jnp.einsum("bqhk,bthk->bhqt", q_BxLxHxK, k_BxLxHxK) / jnp.sqrt(D // self.cfg.num_heads)
+    logits_BxHxLxL = (jnp.einsum("bqhk,bthk->bhqt", q_BxLxHxK, k_BxLxHxK)
+                      / jnp.sqrt(D // self.cfg.num_heads))
     causal_LxL = jnp.tril(jnp.ones((L, L), dtype=bool))
     logits_BxHxLxL = jnp.where(causal_LxL, logits_BxHxLxL, jnp.finfo(logits_BxHxLxL.dtype).min)
     attn_BxHxLxL = jax.nn.softmax(logits_BxHxLxL, axis=-1)

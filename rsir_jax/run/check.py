@@ -84,7 +84,8 @@ def validate(c: ml_collections.ConfigDict) -> None:
   _positive_int(c, "train.steps_per_call")
   _positive_int(c, "train.negatives_pool")
   for field in ("model.input_norm", "model.ffn_dropout"):
-    _require(isinstance(paths.get(c, field), bool), field, paths.get(c, field), "must be True or False")
+    _require(isinstance(paths.get(c, field), bool), field, paths.get(c, field),
+             "must be True or False")
   _require(t.loss_norm in ("batch_mean", "per_target"), "train.loss_norm", t.loss_norm,
            "must be 'batch_mean' or 'per_target'")
   _require(isinstance(t.prefix_rows, bool), "train.prefix_rows", t.prefix_rows,
@@ -123,8 +124,8 @@ def _validate_rsir(c: ml_collections.ConfigDict) -> None:
   r = c.rsir
   for field in ("rsir.rounds", "rsir.max_len", "rsir.generator_dim", "rsir.generator_layers",
                 "rsir.top_k"):
-    _require(isinstance(paths.get(c, field), int) and paths.get(c, field) >= 0, field, paths.get(c, field),
-             "must be an integer >= 0")
+    _require(isinstance(paths.get(c, field), int) and paths.get(c, field) >= 0, field,
+             paths.get(c, field), "must be an integer >= 0")
   _require(isinstance(r.slots, int) and r.slots >= -1, "rsir.slots", r.slots,
            "must be an integer >= -1 (-1: by device, 0: a whole chunk at once)")
   for field in ("rsir.m", "rsir.tau", "rsir.min_len", "rsir.chunk_size"):

@@ -1,7 +1,7 @@
 """A run's setup, resolved once from its config before any compute: the backbone and sampler
-settings, the RSIR rounds' policy, the device mesh, the optimizer and the compiled train step, the evaluation batches,
-the named PRNG streams and the file writer. Nothing in it changes from round to round, so
-nothing in it is rebuilt per round; the round loop and the trainer only read it.
+settings, the RSIR rounds' policy, the device mesh, the optimizer and the compiled train step, the
+evaluation batches, the named PRNG streams and the file writer. Nothing in it changes from round
+to round, so nothing in it is rebuilt per round; the round loop and the trainer only read it.
 """
 
 from __future__ import annotations
