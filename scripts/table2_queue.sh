@@ -16,8 +16,13 @@
 # Beauty: runs/bench/cores.json; two one-epoch runs before it, not kept, gave 1.11x and
 # 1.32x). Each round then takes longer, so a session that ends mid-round loses up to one
 # round's training per lane. The lanes work in different sweep folders (a sweep holds its
-# folder's lock while it runs), Beauty's parts and the rest in one, Sports' in the other.
-# A seed's no-check part takes round 0 from its check part (the same sweep folder, so the
+# folder's lock while it runs): the Sports lane runs Sports' parts, then the README
+# headline's runs; the Beauty lane runs Beauty's parts, then the second seed of the Sports
+# nofid_real arm (the longest chain left: rounds of 160k to 415k rows) as one point run on
+# its own in its folder of the Sports sweep. That run takes the point's own lock, not the
+# folder's, and gets the config the sweep gives the point (its fields and its round-0 link;
+# a later sweep part that resumes the point checks that its config.json matches). A
+# seed's no-check part takes round 0 from its check part (the same sweep folder, so the
 # same lane); a sweep part brings that point along only while its round 0 is unfinished.
 #
 #   nohup taskset -c 0 bash scripts/table2_queue.sh --lane=beauty SYNC_TO > beauty.log 2>&1 &
@@ -29,7 +34,7 @@
 #
 # Parts, per seed (2023, 0, 1): Sports and Beauty with the check (rounds 0-3) and without it
 # (m = 5, until the 20x growth cap); the nofid_real arm on Sports for two seeds; the README
-# headline's runs, in the Beauty lane once its Table 2 parts are done.
+# headline's runs, in the Sports lane once its Table 2 parts are done (with --lane=all, last).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SYNC_ONLY=0
@@ -64,6 +69,15 @@ part() {  # config, sweep_only filter, workdir
   sync_results
 }
 
+point() {  # config, sweep workdir, point name, the point's overrides as --config flags
+  local config=$1 dir=$2/$3; shift 3
+  echo "=== $(date -u +%FT%TZ) $config, point $dir on its own"
+  python launch.py --config="$config" "$@" --workdir="$dir"
+  local rc=$?
+  echo "=== $(date -u +%FT%TZ) exit $rc after point $dir"
+  sync_results
+}
+
 if [ "$SYNC_ONLY" = 1 ]; then sync_results; exit 0; fi
 
 S=configs/rsir_paper_sports.py; SW=runs/rsir_paper_sports
@@ -77,7 +91,7 @@ if sports; then
     part "$S" "seed=$seed;$CHECK" "$SW"
     part "$S" "seed=$seed;$NOFID" "$SW"
   done
-  part "$S" "seed=2023,0;rsir.fidelity=False;rsir.sources=real" "$SW"
+  part "$S" "seed=2023;rsir.fidelity=False;rsir.sources=real" "$SW"
 fi
 if beauty; then
   # Table 2 before the README headline's runs (issue 29), and within it the third seed's
@@ -93,6 +107,16 @@ if beauty; then
   part "$B" "seed=1;$CHECK" "$BW"
   part "$B" "seed=1;$NOFID" "$BW"
   part "$B" "seed=0;$CHECK" "$BW"
+  # Seed 0 of the Sports nofid_real arm, beside the Sports lane's work in the same sweep
+  # folder (see the top); round 0 is the check part's (trained again here when its model was
+  # not kept).
+  point "$S" "$SW" "rsir.fidelity=False,rsir.sources=real,seed=0" --config.seed=0 \
+    --config.rsir.fidelity=False --config.rsir.sources=real --config.rsir.round0_dir=../seed=0
+  # The same point as a sweep part: once finished it is listed in the sweep's files (its
+  # command, the summary); if the Sports lane holds the folder, this stops at once, harmless.
+  part "$S" "seed=0;rsir.fidelity=False;rsir.sources=real" "$SW"
+fi
+if [ "$LANE" != beauty ]; then
   # The README headline, so that the front door regenerates from the repository.
   python launch.py --config=configs/sasrec_beauty.py --sweep=config --workdir=runs/sasrec_beauty
   python launch.py --config=configs/sasrec_beauty.py:recbole --sweep=config \
