@@ -34,7 +34,8 @@
 #
 # Parts, per seed (2023, 0, 1): Sports and Beauty with the check (rounds 0-3) and without it
 # (m = 5, until the 20x growth cap); the nofid_real arm on Sports for two seeds; the README
-# headline's runs, in the Sports lane once its Table 2 parts are done (with --lane=all, last).
+# headline's runs and the Sports strong baseline of docs/results.md's headline block, in the
+# Sports lane once its Table 2 parts are done (with --lane=all, last).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 SYNC_ONLY=0
@@ -58,7 +59,7 @@ sync_results() {
   [ -n "$SYNC_TO" ] || return 0
   python -m rsir_jax.tools.sync_results --to="$SYNC_TO" runs/rsir_paper_sports \
     runs/rsir_paper_beauty runs/negatives_rule_beauty runs/sasrec_beauty \
-    runs/sasrec_beauty_recbole runs/sasrec_losses
+    runs/sasrec_beauty_recbole runs/sasrec_losses runs/sasrec_sports
 }
 
 part() {  # config, sweep_only filter, workdir
@@ -125,6 +126,9 @@ if [ "$LANE" != beauty ]; then
   # The headline block also holds the Beauty runs of the loss comparison (its other rows).
   python launch.py --config=configs/sasrec_losses.py --sweep=config --sweep_only=data.name=beauty \
     --workdir=runs/sasrec_losses
+  sync_results
+  # The rest of docs/results.md's headline block (its Sports rows), whose files were lost.
+  python launch.py --config=configs/sasrec_sports.py --sweep=config --workdir=runs/sasrec_sports
   sync_results
 fi
 echo "=== $(date -u +%FT%TZ) queue done (lane $LANE)"
