@@ -4,6 +4,7 @@
   python launch.py --config=configs/rsir_sasrec_beauty.py --sweep='rsir.tau=1,5,20,100'
   python launch.py --config=configs/rsir_sasrec_beauty.py --sweep=config   # its get_sweep()
   python launch.py --config=configs/augment_baselines_beauty.py --sweep=config --sweep_only=seed=1
+  python launch.py --config=configs/augment_baselines_beauty.py --sweep=config --sweep_point=seed=1
 
 Rerunning the same command (same workdir) resumes where it stopped.
 """
@@ -24,6 +25,10 @@ _SWEEP_ONLY = flags.DEFINE_string(
     "sweep_only", "", "Of the sweep's points, run only those whose config has one of the "
     "given values in each field: 'field=v1,v2[;field=v]', with the points whose round 0 they "
     "share (finished points stay in the summary).")
+_SWEEP_POINT = flags.DEFINE_string(
+    "sweep_point", "", "Of the sweep's points, run only the one with this folder name (e.g. "
+    "'rsir.tau=5,seed=0'), under its own lock: beside a sweep part running the folder's "
+    "other points. The sweep's summary lists it from the sweep's next run.")
 _COMPILE_CACHE = flags.DEFINE_string(
     "compile_cache", cli.DEFAULT_COMPILE_CACHE, "Folder for XLA's persistent compilation cache: "
     "a rerun skips compiling the shapes it has seen ('' = off).")
@@ -47,7 +52,7 @@ def main(argv):
   except OSError as e:
     cli.fail(cli.flag_error(e))
   sys.exit(cli.main(config, config_arg, _WORKDIR.value, _SWEEP.value, _COMPILE_CACHE.value,
-                    _SWEEP_ONLY.value))
+                    _SWEEP_ONLY.value, _SWEEP_POINT.value))
 
 
 if __name__ == "__main__":

@@ -19,9 +19,8 @@
 # folder's lock while it runs): the Sports lane runs Sports' parts, then the README
 # headline's runs; the Beauty lane runs Beauty's parts, then the second seed of the Sports
 # nofid_real arm (the longest chain left: rounds of 160k to 415k rows) as one point run on
-# its own in its folder of the Sports sweep. That run takes the point's own lock, not the
-# folder's, and gets the config the sweep gives the point (its fields and its round-0 link;
-# a later sweep part that resumes the point checks that its config.json matches). A
+# its own in its folder of the Sports sweep (launch.py --sweep_point: the point's own lock,
+# not the folder's, and the config the sweep gives the point, its round-0 link included). A
 # seed's no-check part takes round 0 from its check part (the same sweep folder, so the
 # same lane); a sweep part brings that point along only while its round 0 is unfinished.
 #
@@ -70,12 +69,11 @@ part() {  # config, sweep_only filter, workdir
   sync_results
 }
 
-point() {  # config, sweep workdir, point name, the point's overrides as --config flags
-  local config=$1 dir=$2/$3; shift 3
-  echo "=== $(date -u +%FT%TZ) $config, point $dir on its own"
-  python launch.py --config="$config" "$@" --workdir="$dir"
+point() {  # config, sweep workdir, point name
+  echo "=== $(date -u +%FT%TZ) $1, point $2/$3 on its own"
+  python launch.py --config="$1" --sweep=config --sweep_point="$3" --workdir="$2"
   local rc=$?
-  echo "=== $(date -u +%FT%TZ) exit $rc after point $dir"
+  echo "=== $(date -u +%FT%TZ) exit $rc after point $2/$3"
   sync_results
 }
 
@@ -111,8 +109,7 @@ if beauty; then
   # Seed 0 of the Sports nofid_real arm, beside the Sports lane's work in the same sweep
   # folder (see the top); round 0 is the check part's (trained again here when its model was
   # not kept).
-  point "$S" "$SW" "rsir.fidelity=False,rsir.sources=real,seed=0" --config.seed=0 \
-    --config.rsir.fidelity=False --config.rsir.sources=real --config.rsir.round0_dir=../seed=0
+  point "$S" "$SW" "rsir.fidelity=False,rsir.sources=real,seed=0"
   # The same point as a sweep part: once finished it is listed in the sweep's files (its
   # command, the summary); if the Sports lane holds the folder, this stops at once, harmless.
   part "$S" "seed=0;rsir.fidelity=False;rsir.sources=real" "$SW"

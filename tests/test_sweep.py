@@ -9,6 +9,7 @@ import pytest
 
 from rsir_jax import config as config_lib
 from rsir_jax.files import Writer, sweeps
+from rsir_jax.files import workdir as workdir_lib
 from rsir_jax.run import experiment, sweep
 from rsir_jax.tools import cli, report
 from tests import tiny
@@ -166,6 +167,35 @@ def test_sweep_only_brings_along_the_point_whose_round0_a_selected_point_shares(
   (tmp_path / "b" / "rsir.tau=5" / "round_0" / "train" / "results.json").write_text("{}")
   sweep.run_sweep(c, points, str(tmp_path / "b"), only="rsir.tau=20")
   assert calls[3:] == ["rsir.tau=20"]
+
+
+def test_sweep_point_runs_one_point_with_its_sweep_config_beside_a_running_part(tmp_path,
+                                                                               monkeypatch):
+  c = tiny.tiny_rsir_config()
+  points = [{"rsir.tau": 5}, {"rsir.tau": 20}]  # 20 takes the round 0 of 5
+  workdir = str(tmp_path / "s")
+  configs = []
+
+  def run(config, point_dir):
+    configs.append(config)
+    return _fake_run([])(config, point_dir)
+  monkeypatch.setattr(experiment, "run", run)
+  with pytest.raises(sweep.SweepError, match="round 0 is not finished"):
+    sweep.run_point(c, points, workdir, "rsir.tau=20")  # brings no owner along
+  with pytest.raises(sweep.SweepError, match=r"'tau=20' is none of .*rsir.tau=5, rsir.tau=20"):
+    sweep.run_point(c, points, workdir, "tau=20")
+  os.makedirs(tmp_path / "s" / "rsir.tau=5" / "round_0" / "train")
+  (tmp_path / "s" / "rsir.tau=5" / "round_0" / "train" / "results.json").write_text("{}")
+  with workdir_lib.locked(workdir):  # a sweep part holds the folder: the point runs beside it
+    result = sweep.run_point(c, points, workdir, "rsir.tau=20")
+  assert result["test"]["recall@10"] == 0.2
+  (config,) = configs
+  assert config.rsir.tau == 20 and config.rsir.round0_dir == os.path.join("..", "rsir.tau=5")
+  assert not os.path.exists(os.path.join(workdir, "sweep.json"))  # the sweep's next run's
+  for kwargs, message in (({"spec": ""}, "it needs --sweep"),
+                          ({"spec": "rsir.tau=5,20", "only": "rsir.tau=5"}, "give one of them")):
+    with pytest.raises(sweep.SweepError, match=message):
+      cli.run(c, "configs/x.py", workdir, point="rsir.tau=20", **kwargs)
 
 
 def test_an_rsir_sweep_trains_the_shared_round0_once(tmp_path):

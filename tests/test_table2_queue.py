@@ -1,13 +1,11 @@
-"""scripts/table2_queue.sh: the point it runs on its own, beside a sweep part in the same folder,
-gets the config the sweep gives that point (else the sweep would refuse the point later)."""
+"""scripts/table2_queue.sh: each point it runs on its own (--sweep_point), beside a sweep part in
+the same folder, is a point of its config's sweep, and its committed folder holds a run of the
+config the sweep gives that point (else the run would refuse to resume it)."""
 
 import importlib.util
 import os
 import re
 import shlex
-
-from absl import flags
-from ml_collections import config_flags
 
 from rsir_jax.files import workdir as workdir_lib
 from rsir_jax.files.sweeps import point_name
@@ -17,15 +15,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SCRIPT = os.path.join(ROOT, "scripts", "table2_queue.sh")
 
 
-def _point_runs() -> list[tuple[str, str, list[str]]]:
-  """(config variable, point name, --config flags) of each `point` line of the script."""
+def _point_runs() -> list[tuple[str, str, str]]:
+  """(config variable, sweep workdir, point name) of each `point` line of the script."""
   with open(SCRIPT) as f:
     text = f.read().replace("\\\n", " ")  # continuation lines joined
   runs = []
   for line in text.splitlines():
     words = shlex.split(line.strip(), comments=True)
     if words[:1] == ["point"]:
-      runs.append((words[1], words[3], words[4:]))
+      runs.append((words[1], words[2], words[3]))
   return runs
 
 
@@ -34,15 +32,6 @@ def _config_files() -> dict[str, str]:
   with open(SCRIPT) as f:
     found = re.findall(r"\b([A-Z])=(configs/\S+?\.py)", f.read())
   return {f"${name}": path for name, path in found}
-
-
-def _cli_config(path: str, overrides: list[str]):
-  """The config launch.py builds from `--config=path` and the `overrides` flags."""
-  argv = ["launch.py", f"--config={os.path.join(ROOT, path)}", *overrides]
-  values = flags.FlagValues()  # the override flags are found in argv when the flag is defined
-  config_flags.DEFINE_config_file("config", None, "", flag_values=values, sys_argv=argv)
-  values(argv)
-  return values.config
 
 
 def _sweep_configs(path: str) -> dict:
@@ -57,14 +46,20 @@ def _sweep_configs(path: str) -> dict:
   return dict(zip(names, configs))
 
 
+def _workdirs() -> dict[str, str]:
+  """The script's workdir variables ('$SW' -> 'runs/rsir_paper_sports')."""
+  with open(SCRIPT) as f:
+    found = re.findall(r"\b([A-Z]W)=(runs/\S+?)(?:;|\s)", f.read())
+  return {f"${name}": path for name, path in found}
+
+
 def test_each_point_run_of_the_queue_is_its_sweep_point():
   runs = _point_runs()
   assert runs, "the queue runs no point on its own"
-  files = _config_files()
-  for variable, name, overrides in runs:
+  files, workdirs = _config_files(), _workdirs()
+  for variable, workdir, name in runs:
     path = files[variable]
     expected = _sweep_configs(path)
     assert name in list(expected), f"{name} is not a point of {path}'s sweep"
-    differences = workdir_lib.config_differences(expected[name].to_dict(),
-                                                 _cli_config(path, overrides).to_dict())
-    assert differences == [], f"{name}: {differences}"
+    point_dir = os.path.join(ROOT, workdirs[workdir], name)
+    workdir_lib.check_same_run(point_dir, expected[name])  # a committed folder resumes

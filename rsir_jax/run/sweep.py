@@ -6,6 +6,7 @@ of the sweep's workdir, with a summary across the points.
   --sweep='rsir.tau=5,20;rsir.p=0.2,0.5'   the cartesian product of several fields
   --sweep=config                           the points of the config file's get_sweep()
   --sweep_only='seed=1;model.name=sasrec'  of those, run only the matching points
+  --sweep_point='rsir.tau=5'               only that point, beside a part running others
 
 Points run one after another in this process (evaluation and generation reuse their
 compiled functions wherever the shapes are equal). Rerunning resumes the unfinished point and
@@ -151,6 +152,22 @@ def _commands_so_far(workdir: str, command: str) -> list[str]:
   return list(dict.fromkeys(old + ([command] if command else [])))
 
 
+def _point_configs(config: ml_collections.ConfigDict, points: Sequence[dict]
+                   ) -> tuple[list[str], list[ml_collections.ConfigDict]]:
+  """The points' folder names and the configs the sweep runs them with (round 0 shared, see
+  share_round0), every one validated before any point runs."""
+  if not points:
+    raise SweepError("a sweep needs at least one point")
+  names = [point_name(p) for p in points]
+  if len(set(names)) < len(names):
+    repeated = sorted(n for n in set(names) if names.count(n) > 1)
+    raise SweepError(f"a sweep's points must differ; repeated: {repeated}")
+  configs = share_round0([apply_overrides(config, p) for p in points], names)
+  for c in configs:
+    config_check.validate(c)
+  return names, configs
+
+
 def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir: str,
               command: str = "", only: str = "") -> list[dict]:
   """Runs (or resumes, or skips when finished) every point in `workdir/<point name>`;
@@ -159,15 +176,7 @@ def run_sweep(config: ml_collections.ConfigDict, points: Sequence[dict], workdir
   keep their results when finished earlier and are left out otherwise, except the point
   whose round 0 a selected point shares, which runs too unless its round 0 is finished.
   `command` (the command line) is recorded in sweep.json."""
-  if not points:
-    raise SweepError("a sweep needs at least one point")
-  names = [point_name(p) for p in points]
-  if len(set(names)) < len(names):
-    repeated = sorted(n for n in set(names) if names.count(n) > 1)
-    raise SweepError(f"a sweep's points must differ; repeated: {repeated}")
-  configs = share_round0([apply_overrides(config, p) for p in points], names)
-  for c in configs:  # every point is checked before any of them runs
-    config_check.validate(c)
+  names, configs = _point_configs(config, points)
   storage.check_reachable(workdir, "--workdir")
   wanted = parse_filter(only, config)
   chosen = [selected(c, wanted) for c in configs]
@@ -220,3 +229,26 @@ def _summarize(workdir: str, points: Sequence[dict], results: dict[int, dict],
   if results:
     order = sorted(results)
     write_summary(workdir, [points[i] for i in order], [results[i] for i in order], writer)
+
+
+def run_point(config: ml_collections.ConfigDict, points: Sequence[dict], workdir: str,
+              name: str) -> dict:
+  """Runs (or resumes) the one point `name` of the sweep in `workdir/<name>`, with the config
+  the sweep gives it (its round-0 link included), and returns its results. It holds the
+  point's own lock, not the sweep folder's, so it can run beside a sweep part that works on
+  the folder's other points (e.g. one process per core); the sweep's files (sweep.json, the
+  summary) are left to the sweep's next run, which lists the point once it has finished.
+  SweepError for a name that is none of the points, or whose round 0 is another point's that
+  has not finished it (run that point first: a point run on its own brings nothing along)."""
+  names, configs = _point_configs(config, points)
+  if name not in names:
+    listed = ", ".join(names[:6]) + (f", ... ({len(names)} in all)" if len(names) > 6 else "")
+    raise SweepError(f"--sweep_point={name!r} is none of the sweep's points: {listed}")
+  point_config = configs[names.index(name)]
+  owner = os.path.basename(point_config.rsir.round0_dir)
+  storage.check_reachable(workdir, "--workdir")
+  if owner in names and not round_trained(storage.join(workdir, owner), 0):
+    raise SweepError(f"sweep point {name} takes its round 0 from the point {owner}, whose "
+                     f"round 0 is not finished in {workdir}; run that point first")
+  log.info("sweep point %s on its own", name)
+  return experiment.run(point_config, storage.join(workdir, name))

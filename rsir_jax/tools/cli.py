@@ -55,11 +55,17 @@ def default_sweep_workdir(config: ml_collections.ConfigDict, config_arg: str, sp
 
 
 def run(config: ml_collections.ConfigDict, config_arg: str, workdir: str | None,
-        spec: str = "", command: str = "", only: str = "") -> None:
+        spec: str = "", command: str = "", only: str = "", point: str = "") -> None:
   """Runs the experiment (or the sweep `spec`: 'field=v1,v2[;...]' or 'config', restricted
-  to the points matching `only` when given) and prints its summary."""
+  to the points matching `only` when given, or only its point named `point`) and prints its
+  summary."""
   if only and not spec:
     raise sweep.SweepError("--sweep_only selects points of a sweep; it needs --sweep")
+  if point and not spec:
+    raise sweep.SweepError("--sweep_point names a point of a sweep; it needs --sweep")
+  if point and only:
+    raise sweep.SweepError("--sweep_point runs one point, --sweep_only a part of the sweep: "
+                           "give one of them")
   if not spec:
     print(experiment.summary(experiment.run(config, workdir)))
     return
@@ -67,6 +73,9 @@ def run(config: ml_collections.ConfigDict, config_arg: str, workdir: str | None,
   points = (sweep.points_from_config_file(path, preset) if spec == "config"
             else sweep.parse_grid(spec, config))
   workdir = workdir or default_sweep_workdir(config, config_arg, spec)
+  if point:
+    print(experiment.summary(sweep.run_point(config, points, workdir, point)))
+    return
   sweep.run_sweep(config, points, workdir, command=command, only=only)
   print(storage.read_text(storage.join(workdir, "sweep.md")))
 
@@ -122,15 +131,17 @@ def dropped_interrupts_raised_again():
 
 
 def main(config, config_arg: str, workdir: str | None, spec: str = "",
-         compile_cache: str = "", only: str = "") -> int:
+         compile_cache: str = "", only: str = "", point: str = "") -> int:
   """`run` with the command line's error handling; returns the process's exit code.
-  `compile_cache`: see use_compile_cache; `only`: --sweep_only (see sweep.parse_filter)."""
+  `compile_cache`: see use_compile_cache; `only`: --sweep_only (see sweep.parse_filter);
+  `point`: --sweep_point (see sweep.run_point)."""
   logs.show_progress()
   try:
     use_compile_cache(compile_cache)
     # Quoted for the shell, so a recorded --sweep_only='a=1;b=2' can be pasted back as it is.
     with dropped_interrupts_raised_again():
-      run(config, config_arg, workdir, spec, command=provenance.command(), only=only)
+      run(config, config_arg, workdir, spec, command=provenance.command(), only=only,
+          point=point)
   except UserError as e:
     fail(str(e))
   except KeyboardInterrupt:
