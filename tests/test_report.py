@@ -252,7 +252,21 @@ def test_rows_files_record_a_command_that_runs_as_typed(tmp_path, monkeypatch):
   written = json.loads((tmp_path / "rows.json").read_text())
   assert written["command"] == ("python -m rsir_jax.tools.ensemble_eval '--ensemble=two seeds:a:b' "
                                 "--out=x.json")
-  assert written["rows"] == [{"a": 1}] and set(written["provenance"]) == set(PROVENANCE)
+  assert written["rows"] == [{"a": 1}]
+  assert set(written["provenance"]) == set(PROVENANCE) | {"cpu", "cores_used"}
+  assert written["provenance"]["cores_used"] == len(os.sched_getaffinity(0))
+
+
+def test_provenance_names_the_cpu_model_from_cpuinfo(tmp_path):
+  cpuinfo = tmp_path / "cpuinfo"
+  cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\ncpu family\t: 26\nmodel\t\t: 2\n"
+                     "flags\t\t: fpu sse2 avx512f avx512bw\n\nprocessor\t: 1\nmodel name\t: other\n")
+  assert provenance.cpu_description(str(cpuinfo)) == {"cpu": "AMD EPYC (family 26, model 2)",
+                                                      "avx512": True}
+  cpuinfo.write_text("model name\t: Some CPU\nflags\t: fpu avx2\n")  # no family: as named
+  assert provenance.cpu_description(str(cpuinfo)) == {"cpu": "Some CPU", "avx512": False}
+  assert provenance.cpu_description(str(tmp_path / "none")) == {"cpu": "unknown",
+                                                               "avx512": False}
 
 
 def test_pivot_table_sets_each_generator_against_round0_of_the_same_seeds(tmp_path):

@@ -16,9 +16,31 @@ import jax
 from rsir_jax.files import Writer
 
 
+def cpu_description(cpuinfo: str = "/proc/cpuinfo") -> dict:
+  """The host CPU as `cpuinfo` names it, with its family and model numbers (some virtual
+  machines name only the vendor's line: 'AMD EPYC'), and whether it has AVX-512; 'unknown'
+  where there is no such file. XLA compiles for the CPU it runs on, and a round's
+  generation can differ in a few items from one CPU model to another (docs/results.md,
+  section 10), so a result says which it ran on."""
+  fields = {}
+  try:
+    with open(cpuinfo) as f:
+      for line in f:
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+  except OSError:
+    pass
+  name = fields.get("model name", "unknown")
+  if "cpu family" in fields:
+    name += f" (family {fields['cpu family']}, model {fields.get('model', '?')})"
+  return {"cpu": name, "avx512": "avx512f" in fields.get("flags", "").split()}
+
+
 def provenance() -> dict:
   """Where a result comes from: the code's git commit (with '+dirty' for uncommitted
-  changes; 'unknown' outside a git checkout), the machine and the date."""
+  changes; 'unknown' outside a git checkout), the machine, the date, the host CPU
+  (cpu_description) and the cores this process may run on (`taskset` pins a queue lane to
+  one)."""
   here = os.path.dirname(os.path.abspath(__file__))
   try:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,
@@ -33,7 +55,8 @@ def provenance() -> dict:
   else:
     machine = f"{device.device_kind} x{jax.device_count()}"
   return {"commit": (commit or "unknown") + ("+dirty" if commit and dirty else ""),
-          "machine": machine, "date": datetime.date.today().isoformat()}
+          "machine": machine, "date": datetime.date.today().isoformat(),
+          "cpu": cpu_description()["cpu"], "cores_used": len(os.sched_getaffinity(0))}
 
 
 def command() -> str:
