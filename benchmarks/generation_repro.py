@@ -3,10 +3,10 @@ cores? Trains round 0 of a config in WORKDIR (or takes the round-0 model of anot
 `--from`), generates round 1's rows, stops the run there, and counts the generated items
 that differ from rows files kept in git (`--against=COMMIT:PATH`, any number).
 
-  python -m benchmarks.generation_repro --workdir=/tmp/repro/one_core --cpus=1 \\
+  python -m benchmarks.generation_repro --workdir=workdirs/repro/one_core --cpus=1 \\
       --against="da31f21:runs/rsir_paper_sports/rsir.fidelity=False,rsir.sources=real,seed=0/round_1/dataset.npz" \\
       --out=runs/bench/generation_repro.json
-  python -m benchmarks.generation_repro --workdir=/tmp/repro/two_cores --from=/tmp/repro/one_core \\
+  python -m benchmarks.generation_repro --workdir=workdirs/repro/two_cores --from=workdirs/repro/one_core \\
       --against=... --out=runs/bench/generation_repro_two_cores.json
 
 The run is `python launch.py --config=CONFIG --config.F=V ...` (`--set='F=V;...'`, default
@@ -49,6 +49,7 @@ def generate_round1(config: str, overrides: str, workdir: str, cpus: str) -> flo
   """Runs the config in `workdir` until its round-1 rows are written, then stops it (SIGTERM:
   the run would resume from there); returns the seconds it ran."""
   log_path = workdir.rstrip("/") + ".log"
+  os.makedirs(os.path.dirname(log_path) or ".", exist_ok=True)
   start = time.perf_counter()
   with open(log_path, "w") as log:
     process = subprocess.Popen(_launch_command(config, overrides, workdir, cpus), cwd=ROOT,
