@@ -5,9 +5,9 @@ that differ from rows files kept in git (`--against=COMMIT:PATH`, any number).
 
   python -m benchmarks.generation_repro --workdir=workdirs/repro/one_core --cpus=1 \\
       --against="da31f21:runs/rsir_paper_sports/rsir.fidelity=False,rsir.sources=real,seed=0/round_1/dataset.npz" \\
-      --out=runs/bench/generation_repro.json
-  python -m benchmarks.generation_repro --workdir=workdirs/repro/two_cores --from=workdirs/repro/one_core \\
-      --against=... --out=runs/bench/generation_repro_two_cores.json
+      --out=runs/bench/generation_repro_one_core.json
+  python -m benchmarks.generation_repro --workdir=workdirs/repro/two_cores \\
+      --from=workdirs/repro/one_core --against=... --out=runs/bench/generation_repro_two_cores.json
 
 The run is `python launch.py --config=CONFIG --config.F=V ...` (`--set='F=V;...'`, default
 the Sports nofid_real arm's seed 0, whose round 1 two committed arms generated from the same
@@ -114,8 +114,9 @@ def main() -> None:
            else len(os.sched_getaffinity(0)))
   with open(os.path.join(args.workdir, "round_0", "train", "results.json")) as f:
     round0 = json.load(f)["test"]  # full precision: is the training itself the same?
-  machine = {**provenance.cpu_description(), "cores_used": cores, "round0_from": bool(args.from_dir),
-             "seconds": round(seconds, 1), "round0_test_recall@10": round0["recall@10"],
+  machine = {**provenance.cpu_description(), "cores_used": cores,
+             "round0_from": bool(args.from_dir), "seconds": round(seconds, 1),
+             "round0_test_recall@10": round0["recall@10"],
              "round0_test_ndcg@10": round0["ndcg@10"]}
   rows = [{**machine, **compare(os.path.join(args.workdir, ROWS_FILE), ref)}
           for ref in args.against]

@@ -259,8 +259,9 @@ def test_rows_files_record_a_command_that_runs_as_typed(tmp_path, monkeypatch):
 
 def test_provenance_names_the_cpu_model_from_cpuinfo(tmp_path):
   cpuinfo = tmp_path / "cpuinfo"
-  cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\ncpu family\t: 26\nmodel\t\t: 2\n"
-                     "flags\t\t: fpu sse2 avx512f avx512bw\n\nprocessor\t: 1\nmodel name\t: other\n")
+  cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\ncpu family\t: 26\n"
+                     "model\t\t: 2\nflags\t\t: fpu sse2 avx512f avx512bw\n\n"
+                     "processor\t: 1\nmodel name\t: other\n")  # the first CPU's lines count
   assert provenance.cpu_description(str(cpuinfo)) == {"cpu": "AMD EPYC (family 26, model 2)",
                                                       "avx512": True}
   cpuinfo.write_text("model name\t: Some CPU\nflags\t: fpu avx2\n")  # no family: as named
