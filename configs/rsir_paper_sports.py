@@ -21,10 +21,10 @@ Result (3 seeds, test Recall@10 / NDCG@10, mean ± sd; docs/results.md section 1
 0.0426 ± 0.0007 / 0.0249 ± 0.0006; with the check +5.2% / +4.7% after round 1 (up at every
 seed), +8.0% / +5.1% and +7.6% / +4.5% after rounds 2 and 3 (round over round within the
 seed spread); without the check round 1 gains +11.5% / +10.5% (up at every seed) and the
-growth cap ends the run. Without the check from the real rows (seed 2023 so far): round 1
-0.0480 / 0.0280, round 2 0.0473 / 0.0278, no collapse; seed 0's round 1 0.0469 / 0.0273 (the
-all-rows arm's data and figures); the rest is queued (scripts/table2_queue.sh, one round at
-a time, committing each finished round's files);
+growth cap ends the run. Without the check from the real rows (seeds 2023 and 0): round 1
++10.5% / +9.7%, round 2 +9.5% / +8.9% (a slip at both seeds), seed 2023's round 3 0.0477 /
+0.0275 (+10.2% / +8.4%): no collapse. Seed 0's round 3 is queued (scripts/table2_queue.sh,
+one round at a time, committing each finished round's files);
 `python -m benchmarks.bill_table2` projects the CPU hours left.
 """
 
